@@ -1,0 +1,29 @@
+"""intake's FastAPI application: everything external callers send comes through here."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.intake.reports.router import router as reports_router
+from services.intake.settings import get_settings
+from shared.catalogue_replica import rules_replica_loaded
+from shared.http import create_service_app
+
+
+async def rules_replica_ready(session: AsyncSession) -> bool:
+    return await rules_replica_loaded(session, service="intake")
+
+
+def create_app() -> FastAPI:
+    return create_service_app(
+        service="intake",
+        title="Conduct intake",
+        description=(
+            "Accepts reports from departmental portals, permission requests and MTI violator "
+            "lists; answers 202 with an id and keeps the status callers poll."
+        ),
+        settings=get_settings(),
+        readiness_checks={"rules catalogue": rules_replica_ready},
+        routers=[reports_router],
+    )

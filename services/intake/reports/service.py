@@ -1,0 +1,149 @@
+"""Accepting reports and projecting their status from review's and registry's events."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from services.intake.catalogue.models import RuleReference
+from services.intake.clients.models import ClientCredential
+from services.intake.reports.models import (
+    EvidenceItem,
+    Report,
+    ReportSubject,
+    SubmissionStatusEvent,
+)
+from services.intake.reports.schemas import ReportCreate
+from services.intake.settings import IntakeSettings
+from shared.db import utcnow
+from shared.errors import FieldProblem, InvalidInput, NotFound
+from shared.messages import AllegedSubject, ReportReceived
+from shared.outbox import stage_message
+from shared.pseudonyms import pseudonym
+
+
+async def check_rules_known(session: AsyncSession, rule_codes: list[str]) -> None:
+    known = set(
+        (
+            await session.scalars(
+                select(RuleReference.code).where(RuleReference.code.in_(rule_codes))
+            )
+        ).all()
+    )
+    unknown = [
+        FieldProblem(
+            field=f"rules_alleged.{index}", message=f"'{code}' is not in the rules catalogue"
+        )
+        for index, code in enumerate(rule_codes)
+        if code not in known
+    ]
+    if unknown:
+        raise InvalidInput("Some alleged rules are not in the rules catalogue.", errors=unknown)
+
+
+async def accept_report(
+    session: AsyncSession,
+    *,
+    report_in: ReportCreate,
+    client: ClientCredential,
+    settings: IntakeSettings,
+    correlation_id: str,
+) -> Report:
+    """Store the report and stage report.received in the same transaction."""
+    await check_rules_known(session, report_in.rules_alleged)
+    now = utcnow()
+    report = Report(
+        id=uuid.uuid4(),
+        department=client.organisation_code,
+        client_credential_id=client.id,
+        reporter_employee_ref=report_in.reporter.employee_ref,
+        reporter_name=report_in.reporter.name,
+        reporter_office=report_in.reporter.office,
+        platform=report_in.platform,
+        content_excerpt=report_in.content_excerpt,
+        content_url=str(report_in.content_url) if report_in.content_url else None,
+        posted_at=report_in.posted_at,
+        rules_alleged=list(dict.fromkeys(report_in.rules_alleged)),
+        status="received",
+        status_changed_at=now,
+        received_at=now,
+    )
+    session.add(report)
+    await session.flush()
+    session.add_all(
+        [
+            ReportSubject(report_id=report.id, position=position, **subject.model_dump())
+            for position, subject in enumerate(report_in.subjects)
+        ]
+    )
+    session.add_all(
+        [
+            EvidenceItem(
+                report_id=report.id,
+                position=position,
+                **evidence.model_dump(exclude={"url"}),
+                url=str(evidence.url) if evidence.url else None,
+            )
+            for position, evidence in enumerate(report_in.evidence)
+        ]
+    )
+    session.add(SubmissionStatusEvent(submission_id=report.id, status="received", occurred_at=now))
+    key = settings.pseudonym_key.get_secret_value()
+    await stage_message(
+        session,
+        ReportReceived(
+            report_id=report.id,
+            department=report.department,
+            subjects=[AllegedSubject(**subject.model_dump()) for subject in report_in.subjects],
+            platform=report.platform,
+            content_excerpt=report.content_excerpt,
+            content_url=report.content_url,
+            posted_at=report.posted_at,
+            rules_alleged=report.rules_alleged,
+            evidence_count=len(report_in.evidence),
+            reporter_ref=pseudonym(key, kind="employee", value=report_in.reporter.employee_ref),
+            reporter_office_ref=pseudonym(key, kind="office", value=report_in.reporter.office),
+            received_at=now,
+        ),
+        producer="intake",
+        correlation_id=correlation_id,
+    )
+    await session.flush()
+    return report
+
+
+async def get_department_report(
+    session: AsyncSession, *, report_id: uuid.UUID, department: str
+) -> Report:
+    """The report if it belongs to the department; 404 otherwise, whether or not it exists."""
+    report = await session.scalar(
+        select(Report)
+        .where(Report.id == report_id, Report.department == department)
+        .options(selectinload(Report.subjects), selectinload(Report.status_events))
+    )
+    if report is None:
+        raise NotFound(f"No report {report_id} for this department.")
+    return report
+
+
+async def record_status(
+    session: AsyncSession, *, submission_id: uuid.UUID, status: str, occurred_at: datetime
+) -> None:
+    """Append to the status history; the current status follows the latest event in time,
+    whatever order the events arrive in."""
+    report = await session.scalar(
+        select(Report).where(Report.id == submission_id).with_for_update()
+    )
+    if report is None:
+        return  # not a report (another submission kind) or not ours: nothing to project
+    session.add(
+        SubmissionStatusEvent(submission_id=submission_id, status=status, occurred_at=occurred_at)
+    )
+    if occurred_at >= report.status_changed_at:
+        report.status = status
+        report.status_changed_at = occurred_at
+    await session.flush()

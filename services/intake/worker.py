@@ -1,0 +1,15 @@
+"""intake's arq worker: status events from review and registry, catalogue updates, and the
+outbox relay for report.received."""
+
+from __future__ import annotations
+
+from services.intake.catalogue.tasks import on_rules_catalogue_published
+from services.intake.reports.tasks import on_case_status_changed, on_record_created
+from services.intake.settings import get_settings
+from shared.worker import worker_settings
+
+WorkerSettings = worker_settings(
+    service="intake",
+    settings=get_settings(),
+    handlers=[on_case_status_changed, on_record_created, on_rules_catalogue_published],
+)

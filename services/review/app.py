@@ -1,0 +1,29 @@
+"""review's FastAPI application: where a monitoring unit works its cases."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.review.cases.router import router as cases_router
+from services.review.settings import get_settings
+from shared.catalogue_replica import rules_replica_loaded
+from shared.http import create_service_app
+
+
+async def rules_replica_ready(session: AsyncSession) -> bool:
+    return await rules_replica_loaded(session, service="review")
+
+
+def create_app() -> FastAPI:
+    return create_service_app(
+        service="review",
+        title="Conduct review",
+        description=(
+            "Monitoring units work their cases here: notice, reply, determination and the "
+            "chair's countersignature, each step gated and on the record."
+        ),
+        settings=get_settings(),
+        readiness_checks={"rules catalogue": rules_replica_ready},
+        routers=[cases_router],
+    )

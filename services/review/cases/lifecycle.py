@@ -1,0 +1,82 @@
+"""The case life cycle (DESIGN.md): which state may follow which, and the gate each move needs.
+
+Pure: no database. The service asks `check_transition` before every move, so an illegal
+sequence is refused with 409 naming the gate rather than leaving a case in a state the
+procedure does not allow.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from shared.errors import Conflict
+
+
+class CaseState(StrEnum):
+    RECEIVED = "received"
+    ASSIGNED = "assigned"
+    IN_REVIEW = "in_review"
+    NOTICE_ISSUED = "notice_issued"
+    REPLY_RECEIVED = "reply_received"
+    REPLY_WINDOW_LAPSED = "reply_window_lapsed"
+    DETERMINED = "determined"
+    RECORDED = "recorded"
+    APPEALED = "appealed"
+    APPEAL_DECIDED = "appeal_decided"
+    CLOSED = "closed"
+    DISMISSED = "dismissed"
+
+
+# Cases in these states no longer count towards a member's load.
+FINISHED_STATES = frozenset(
+    {CaseState.RECORDED, CaseState.CLOSED, CaseState.DISMISSED, CaseState.APPEAL_DECIDED}
+)
+
+TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
+    CaseState.RECEIVED: frozenset({CaseState.ASSIGNED}),
+    CaseState.ASSIGNED: frozenset({CaseState.IN_REVIEW}),
+    CaseState.IN_REVIEW: frozenset({CaseState.NOTICE_ISSUED, CaseState.DISMISSED}),
+    CaseState.NOTICE_ISSUED: frozenset({CaseState.REPLY_RECEIVED, CaseState.REPLY_WINDOW_LAPSED}),
+    CaseState.REPLY_RECEIVED: frozenset({CaseState.DETERMINED}),
+    CaseState.REPLY_WINDOW_LAPSED: frozenset({CaseState.DETERMINED}),
+    CaseState.DETERMINED: frozenset({CaseState.RECORDED}),
+    CaseState.RECORDED: frozenset({CaseState.APPEALED, CaseState.CLOSED}),
+    CaseState.APPEALED: frozenset({CaseState.APPEAL_DECIDED}),
+    CaseState.APPEAL_DECIDED: frozenset({CaseState.CLOSED}),
+    CaseState.CLOSED: frozenset(),
+    CaseState.DISMISSED: frozenset(),
+}
+
+# What must have happened before a case may enter a state: the reason given when it has not.
+GATES: dict[CaseState, str] = {
+    CaseState.ASSIGNED: "the case must be waiting for assignment",
+    CaseState.IN_REVIEW: "the case must be assigned to a member",
+    CaseState.NOTICE_ISSUED: "review must have begun and no notice been served yet",
+    CaseState.REPLY_RECEIVED: "a notice must have been served and be awaiting a reply",
+    CaseState.REPLY_WINDOW_LAPSED: "a notice must have been served and be awaiting a reply",
+    CaseState.DETERMINED: (
+        "a notice must have been served and the employee's reply received or the reply "
+        "window closed"
+    ),
+    CaseState.RECORDED: "a final determination must have been made",
+    CaseState.DISMISSED: "the case must be in review, before any notice",
+    CaseState.APPEALED: "the determination must have been recorded",
+    CaseState.APPEAL_DECIDED: "an appeal must have been filed",
+    CaseState.CLOSED: "the case must be recorded or its appeal decided",
+}
+
+
+class IllegalTransition(Conflict):
+    code = "illegal-transition"
+    title = "The procedure does not allow this step now"
+
+
+def can_transition(current: CaseState, target: CaseState) -> bool:
+    return target in TRANSITIONS[current]
+
+
+def check_transition(current: CaseState, target: CaseState) -> None:
+    if not can_transition(current, target):
+        raise IllegalTransition(
+            f"A case in state '{current}' cannot move to '{target}': {GATES[target]}."
+        )

@@ -1,0 +1,108 @@
+"""Cases and what happens on them: the event history, notices, replies and determinations."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.review.base import ReviewBase
+
+
+class Case(ReviewBase):
+    """One employee's alleged breach, from one submission. A report naming two subjects opens
+    two cases: each employee gets their own notice, reply and determination."""
+
+    __tablename__ = "case"
+    __table_args__ = (UniqueConstraint("submission_id", "subject_position"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    kind: Mapped[str] = mapped_column(String(32))
+    submission_id: Mapped[uuid.UUID] = mapped_column()
+    subject_position: Mapped[int] = mapped_column(Integer)
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("monitoring_unit.id"), index=True)
+    department: Mapped[str] = mapped_column(String(64), index=True)
+    subject_employee_ref: Mapped[str] = mapped_column(String(64))
+    subject_name: Mapped[str] = mapped_column(String(200))
+    subject_designation: Mapped[str] = mapped_column(String(200))
+    subject_office: Mapped[str] = mapped_column(String(200))
+    is_group_administrator: Mapped[bool] = mapped_column(Boolean)
+    platform: Mapped[str] = mapped_column(String(16))
+    content_excerpt: Mapped[str] = mapped_column(Text)
+    content_url: Mapped[str | None] = mapped_column(String(2048))
+    posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rules_alleged: Mapped[list[str]] = mapped_column(ARRAY(String(64)))
+    evidence_count: Mapped[int] = mapped_column(Integer)
+    reporter_ref: Mapped[str] = mapped_column(String(64))
+    reporter_office_ref: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("member.id"), index=True)
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CaseEvent(ReviewBase):
+    """Every transition: who, when, from, to, why."""
+
+    __tablename__ = "case_event"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id"), index=True)
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str] = mapped_column(String(32))
+    actor_member_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("member.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class Notice(ReviewBase):
+    __tablename__ = "notice"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    allegations: Mapped[str] = mapped_column(Text)
+    reply_due_on: Mapped[date] = mapped_column(Date)
+    issued_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("member.id"))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Reply(ReviewBase):
+    __tablename__ = "reply"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    statement: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("member.id"))
+
+
+class Determination(ReviewBase):
+    """A finding with its reasons. A violation is final only once the chair countersigns."""
+
+    __tablename__ = "determination"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    finding: Mapped[str] = mapped_column(String(16))
+    rules_cited: Mapped[list[str]] = mapped_column(ARRAY(String(64)))
+    reasons: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("member.id"))
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    countersigned_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("member.id"))
+    countersigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

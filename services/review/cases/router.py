@@ -1,0 +1,176 @@
+"""Case endpoints for monitoring-unit members, each call attributed to the member's credential."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from services.review.cases import service
+from services.review.cases.errors import CaseNotFound, NotAssignee, NotChair, SeparationOfDuties
+from services.review.cases.lifecycle import IllegalTransition
+from services.review.cases.models import Case
+from services.review.cases.schemas import (
+    CaseEventRead,
+    CaseList,
+    CaseRead,
+    CaseSummary,
+    DeterminationCreate,
+    DeterminationRead,
+    DismissalCreate,
+    NoticeCreate,
+    NoticeRead,
+    ReplyCreate,
+)
+from services.review.settings import ReviewSettings, get_settings
+from services.review.units.auth import CurrentMember
+from shared.errors import InvalidInput, Unauthenticated, responses_for
+from shared.http import CorrelationIdHeader, DbSession
+
+router = APIRouter(prefix="/v1/cases", tags=["cases"])
+Settings = Annotated[ReviewSettings, Depends(get_settings)]
+
+
+async def case_of_member(case_id: uuid.UUID, member: CurrentMember, session: DbSession) -> Case:
+    return await service.case_for_member(session, case_id=case_id, member=member)
+
+
+MemberCase = Annotated[Case, Depends(case_of_member)]
+ACTION_ERRORS = responses_for(
+    Unauthenticated, NotAssignee, CaseNotFound, IllegalTransition, InvalidInput
+)
+
+
+async def read_case(session: DbSession, case: Case) -> CaseRead:
+    events, notice, determination = await service.case_history(session, case=case)
+    return CaseRead(
+        **CaseSummary.model_validate(case).model_dump(),
+        subject_employee_ref=case.subject_employee_ref,
+        subject_designation=case.subject_designation,
+        subject_office=case.subject_office,
+        is_group_administrator=case.is_group_administrator,
+        content_excerpt=case.content_excerpt,
+        content_url=case.content_url,
+        posted_at=case.posted_at,
+        evidence_count=case.evidence_count,
+        notice=NoticeRead.model_validate(notice) if notice else None,
+        determination=(
+            DeterminationRead(
+                finding=determination.finding,
+                rules_cited=determination.rules_cited,
+                reasons=determination.reasons,
+                recorded_by=determination.recorded_by,
+                recorded_at=determination.recorded_at,
+                countersigned_by=determination.countersigned_by,
+                countersigned_at=determination.countersigned_at,
+                final=determination.finding == "cleared"
+                or determination.countersigned_at is not None,
+            )
+            if determination
+            else None
+        ),
+        history=[CaseEventRead.model_validate(event) for event in events],
+    )
+
+
+@router.get("", response_model=CaseList, responses=responses_for(Unauthenticated))
+async def list_cases(member: CurrentMember, session: DbSession) -> CaseList:
+    """Cases assigned to the calling member; for the chair, every case of the unit."""
+    cases = await service.cases_for_member(session, member=member)
+    return CaseList(items=[CaseSummary.model_validate(case) for case in cases])
+
+
+@router.get(
+    "/{case_id}", response_model=CaseRead, responses=responses_for(Unauthenticated, CaseNotFound)
+)
+async def get_case(case: MemberCase, session: DbSession) -> CaseRead:
+    """One case with its notice, determination and full history."""
+    return await read_case(session, case)
+
+
+@router.post("/{case_id}/notice", response_model=CaseRead, responses=ACTION_ERRORS)
+async def serve_notice(
+    notice_in: NoticeCreate,
+    case: MemberCase,
+    member: CurrentMember,
+    session: DbSession,
+    settings: Settings,
+    correlation_id: CorrelationIdHeader,
+) -> CaseRead:
+    """Serve the notice of allegations; the reply window is counted in working days."""
+    await service.serve_notice(
+        session,
+        case=case,
+        member=member,
+        notice_in=notice_in,
+        settings=settings,
+        correlation_id=correlation_id,
+    )
+    return await read_case(session, case)
+
+
+@router.post("/{case_id}/reply", response_model=CaseRead, responses=ACTION_ERRORS)
+async def record_reply(
+    reply_in: ReplyCreate,
+    case: MemberCase,
+    member: CurrentMember,
+    session: DbSession,
+    correlation_id: CorrelationIdHeader,
+) -> CaseRead:
+    """Record the employee's reply to the notice."""
+    await service.record_reply(
+        session, case=case, member=member, reply_in=reply_in, correlation_id=correlation_id
+    )
+    return await read_case(session, case)
+
+
+@router.post("/{case_id}/determination", response_model=CaseRead, responses=ACTION_ERRORS)
+async def record_determination(
+    determination_in: DeterminationCreate,
+    case: MemberCase,
+    member: CurrentMember,
+    session: DbSession,
+    correlation_id: CorrelationIdHeader,
+) -> CaseRead:
+    """Record a finding with reasons, citing alleged rules. Only after notice and reply (or a
+    lapsed window); a violation is final only once the chair countersigns."""
+    await service.record_determination(
+        session,
+        case=case,
+        member=member,
+        determination_in=determination_in,
+        correlation_id=correlation_id,
+    )
+    return await read_case(session, case)
+
+
+@router.post(
+    "/{case_id}/countersign",
+    response_model=CaseRead,
+    responses=responses_for(
+        Unauthenticated, NotChair, SeparationOfDuties, CaseNotFound, IllegalTransition
+    ),
+)
+async def countersign(
+    case: MemberCase, member: CurrentMember, session: DbSession, correlation_id: CorrelationIdHeader
+) -> CaseRead:
+    """The chair's second signature, which makes a violation finding final and sends it to the
+    registry. The member who recorded the finding may not countersign it."""
+    await service.countersign(session, case=case, chair=member, correlation_id=correlation_id)
+    return await read_case(session, case)
+
+
+@router.post("/{case_id}/dismissal", response_model=CaseRead, responses=ACTION_ERRORS)
+async def dismiss_case(
+    dismissal_in: DismissalCreate,
+    case: MemberCase,
+    member: CurrentMember,
+    session: DbSession,
+    correlation_id: CorrelationIdHeader,
+) -> CaseRead:
+    """Dismiss a case with no case to answer, before any notice, with reasons."""
+    await service.dismiss_case(
+        session, case=case, member=member, dismissal_in=dismissal_in, correlation_id=correlation_id
+    )
+    return await read_case(session, case)

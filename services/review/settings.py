@@ -1,0 +1,22 @@
+"""review's settings: the shared ones plus what only review reads (REVIEW_ prefix)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class ReviewSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="REVIEW_", extra="ignore", frozen=True)
+
+    # Used when a case's rules are not (yet) in the local catalogue replica.
+    default_reply_window_working_days: int = Field(default=14, ge=1, le=90)
+
+
+@lru_cache
+def get_settings() -> ReviewSettings:
+    return ReviewSettings()

@@ -1,0 +1,218 @@
+"""Errors as RFC 9457 problem details.
+
+Domain code raises subclasses of `ProblemError`, each with a status and a stable code; one set of
+handlers renders them, request validation errors, and anything unexpected, as
+application/problem+json. No response ever carries a traceback, SQL or driver text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+logger = structlog.get_logger(__name__)
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """The problem+json body, as OpenAPI shows it."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str | None = None
+    errors: list[FieldProblem] = []
+
+
+class ProblemError(Exception):
+    """Base of every expected failure. Subclasses set status, code and title."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: Sequence[FieldProblem] = (),
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors)
+        self.headers = dict(headers or {})
+
+
+class Unauthenticated(ProblemError):
+    status = 401
+    code = "unauthenticated"
+    title = "Credential missing or not valid"
+
+
+class Forbidden(ProblemError):
+    status = 403
+    code = "forbidden"
+    title = "Not allowed"
+
+
+class NotFound(ProblemError):
+    status = 404
+    code = "not-found"
+    title = "Not found"
+
+
+class Conflict(ProblemError):
+    status = 409
+    code = "conflict"
+    title = "Conflict with the current state"
+
+
+class InvalidInput(ProblemError):
+    status = 422
+    code = "invalid-input"
+    title = "The request is not valid"
+
+
+class PayloadTooLarge(ProblemError):
+    status = 413
+    code = "payload-too-large"
+    title = "Request body too large"
+
+
+class ServiceUnavailable(ProblemError):
+    status = 503
+    code = "service-unavailable"
+    title = "Temporarily unavailable"
+
+
+def problem_response(
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    instance: str | None = None,
+    errors: Sequence[FieldProblem] = (),
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body = Problem(
+        type=f"urn:problem:conduct:{code}",
+        title=title,
+        status=status,
+        detail=detail,
+        code=code,
+        instance=instance,
+        errors=list(errors),
+    )
+    return JSONResponse(
+        body.model_dump(mode="json"),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=dict(headers or {}),
+    )
+
+
+def field_name(location: Sequence[Any]) -> str:
+    """'body.subjects.0.name' -> 'subjects.0.name': the field as the caller wrote it."""
+    parts = [str(part) for part in location]
+    if parts and parts[0] in {"body", "query", "path", "header"}:
+        parts = parts[1:] if len(parts) > 1 else parts
+    return ".".join(parts)
+
+
+def responses_for(*errors: type[ProblemError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for the problems a route can answer with."""
+    documented: dict[int | str, dict[str, Any]] = {}
+    for error in errors:
+        documented[error.status] = {
+            "model": Problem,
+            "description": error.title,
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+        }
+    return documented
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ProblemError)
+        return problem_response(
+            status=exc.status,
+            code=exc.code,
+            title=exc.title,
+            detail=exc.detail,
+            instance=request.url.path,
+            errors=exc.errors,
+            headers=exc.headers,
+        )
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            FieldProblem(field=field_name(error.get("loc", ())), message=str(error.get("msg")))
+            for error in exc.errors()
+        ]
+        named = ", ".join(sorted({problem.field for problem in errors}))
+        return problem_response(
+            status=422,
+            code=InvalidInput.code,
+            title=InvalidInput.title,
+            detail=f"Fields at fault: {named}",
+            instance=request.url.path,
+            errors=errors,
+        )
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return problem_response(
+            status=exc.status_code,
+            code=f"http-{exc.status_code}",
+            title=str(exc.detail),
+            detail=str(exc.detail),
+            instance=request.url.path,
+        )
+
+    async def on_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        logger.warning("database unavailable", error_type=type(exc).__name__)
+        return problem_response(
+            status=503,
+            code=ServiceUnavailable.code,
+            title=ServiceUnavailable.title,
+            detail="The database is not answering; retry shortly with the same Idempotency-Key.",
+            instance=request.url.path,
+            headers={"Retry-After": "2"},
+        )
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unexpected error", path=request.url.path)
+        return problem_response(
+            status=500,
+            code="internal-error",
+            title="Internal error",
+            detail="The request could not be completed. It has been logged.",
+            instance=request.url.path,
+        )
+
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    for unavailable in (OperationalError, InterfaceError, PoolTimeoutError, OSError):
+        app.add_exception_handler(unavailable, on_database_unavailable)
+    app.add_exception_handler(DBAPIError, on_unexpected)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,233 @@
+"""What every service's HTTP side shares: the app factory, its lifespan, the session per request,
+the body-size cap and the health endpoints.
+
+The request's session comes from `DbSession`: it commits when the route returns and rolls back
+when it raises, before the response is sent (scope="function"), so a 2xx means committed.
+Routes and services only flush.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import structlog
+from arq.connections import ArqRedis
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from redis.asyncio import ConnectionPool
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.db import create_engine, create_sessionmaker
+from shared.errors import PayloadTooLarge, install_problem_handlers, problem_response
+from shared.logging import configure_logging
+from shared.messages import Service
+from shared.settings import ServiceSettings
+
+logger = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceResources:
+    """Made once in the lifespan, reached by dependencies through app.state."""
+
+    service: Service
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    redis: ArqRedis
+
+
+def get_resources(request: Request) -> ServiceResources:
+    resources: ServiceResources = request.app.state.resources
+    return resources
+
+
+Resources = Annotated[ServiceResources, Depends(get_resources)]
+
+
+async def get_session(resources: Resources) -> AsyncIterator[AsyncSession]:
+    async with resources.sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+CORRELATION_HEADER = "x-correlation-id"
+
+
+class CorrelationId:
+    """Gives every request a correlation id (the caller's, if sane) and binds it to the logs."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        offered = (
+            dict(scope.get("headers") or []).get(CORRELATION_HEADER.encode(), b"").decode("latin-1")
+        )
+        correlation_id = offered if 0 < len(offered) <= 64 and offered.isprintable() else ""
+        correlation_id = correlation_id or uuid.uuid4().hex
+        scope.setdefault("state", {})["correlation_id"] = correlation_id
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append(
+                    (CORRELATION_HEADER.encode(), correlation_id.encode())
+                )
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
+            await self.app(scope, receive, send_with_header)
+
+
+def get_correlation_id(request: Request) -> str:
+    correlation_id: str = request.state.correlation_id
+    return correlation_id
+
+
+CorrelationIdHeader = Annotated[str, Depends(get_correlation_id)]
+
+
+class BodySizeLimit:
+    """Refuses bodies over the cap with 413 before anything parses them.
+
+    Checks Content-Length up front and counts streamed bytes for chunked bodies.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise PayloadTooLarge(self._detail())
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    def _detail(self) -> str:
+        return f"The body exceeds the limit of {self.max_bytes} bytes."
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            status=PayloadTooLarge.status,
+            code=PayloadTooLarge.code,
+            title=PayloadTooLarge.title,
+            detail=self._detail(),
+            instance=scope.get("path"),
+        )
+        await response(scope, receive, send)
+
+
+ReadinessCheck = Callable[[AsyncSession], Awaitable[bool]]
+
+
+def health_router(readiness_checks: Mapping[str, ReadinessCheck]) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz(resources: Resources) -> JSONResponse:
+        """The process can serve: its database and Redis answer, and the service's own
+        conditions hold (for example, the rules catalogue has arrived)."""
+        checks: dict[str, str] = {}
+        try:
+            async with resources.sessionmaker() as session:
+                await session.execute(text("SELECT 1"))
+                checks["database"] = "ok"
+                for name, check in readiness_checks.items():
+                    checks[name] = "ok" if await check(session) else "not yet"
+        except Exception as exc:
+            checks.setdefault("database", type(exc).__name__)
+        try:
+            await resources.redis.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = type(exc).__name__
+        ready = all(state == "ok" for state in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    return router
+
+
+def create_service_app(
+    *,
+    service: Service,
+    title: str,
+    description: str,
+    settings: ServiceSettings,
+    routers: Sequence[APIRouter],
+    readiness_checks: Mapping[str, ReadinessCheck] | None = None,
+    **fastapi_options: Any,
+) -> FastAPI:
+    """A FastAPI app with the stack's lifespan, error handling, body cap and health routes."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(level=settings.log_level, json_lines=settings.log_json)
+        engine = create_engine(settings, application_name=f"{service}-api")
+        # A lazy pool: the API starts (and reports not ready) even while Redis is down.
+        redis = ArqRedis(
+            connection_pool=ConnectionPool.from_url(
+                settings.redis_url, socket_connect_timeout=2, socket_timeout=5
+            )
+        )
+        app.state.resources = ServiceResources(
+            service=service,
+            settings=settings,
+            engine=engine,
+            sessionmaker=create_sessionmaker(engine),
+            redis=redis,
+        )
+        logger.info("api started", service=service)
+        try:
+            yield
+        finally:
+            await redis.aclose()
+            await engine.dispose()
+
+    app = FastAPI(title=title, description=description, lifespan=lifespan, **fastapi_options)
+    install_problem_handlers(app)
+    app.include_router(health_router(readiness_checks or {}))
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(CorrelationId)
+    return app

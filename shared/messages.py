@@ -1,0 +1,185 @@
+"""The message contracts between the services: one envelope, one pydantic model per message type.
+
+A payload carries ids and the few facts the consumer needs, never ORM objects. Each payload
+class names its message type, its version and the services that consume it, so producers and
+consumers agree on one table (DESIGN.md, "Flows over the queue").
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import ClassVar, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.db import utcnow
+
+Service = Literal["intake", "review", "registry"]
+SERVICES: tuple[Service, ...] = ("intake", "review", "registry")
+
+
+class MessagePayload(BaseModel):
+    """Base of every payload. Unknown fields are refused so contract drift is caught early."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    message_type: ClassVar[str]
+    version: ClassVar[int] = 1
+    consumers: ClassVar[tuple[Service, ...]]
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    message_id: uuid.UUID
+    type: str
+    version: int
+    occurred_at: datetime
+    correlation_id: str
+    producer: Service
+    payload: dict[str, object]
+
+    @classmethod
+    def wrap(cls, payload: MessagePayload, *, producer: Service, correlation_id: str) -> Envelope:
+        return cls(
+            message_id=uuid.uuid4(),
+            type=payload.message_type,
+            version=payload.version,
+            occurred_at=utcnow(),
+            correlation_id=correlation_id,
+            producer=producer,
+            payload=payload.model_dump(mode="json"),
+        )
+
+
+PayloadT = TypeVar("PayloadT", bound=MessagePayload)
+
+
+# --- intake -> review ---------------------------------------------------------------------
+
+
+class AllegedSubject(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    employee_ref: str
+    name: str
+    designation: str
+    office: str
+    is_group_administrator: bool = False
+
+
+class ReportReceived(MessagePayload):
+    message_type: ClassVar[str] = "report.received"
+    consumers: ClassVar[tuple[Service, ...]] = ("review",)
+
+    report_id: uuid.UUID
+    department: str
+    subjects: list[AllegedSubject]
+    platform: str
+    content_excerpt: str
+    content_url: str | None
+    posted_at: datetime | None
+    rules_alleged: list[str]
+    evidence_count: int
+    # Opaque references (keyed hashes): review can test a conflict of interest without
+    # learning who reported.
+    reporter_ref: str
+    reporter_office_ref: str
+    received_at: datetime
+
+
+# --- review -> intake ---------------------------------------------------------------------
+
+SubmissionStatus = Literal[
+    "received",
+    "assigned",
+    "in_review",
+    "notice_issued",
+    "reply_received",
+    "determined",
+    "recorded",
+    "dismissed",
+    "closed",
+]
+
+
+class CaseStatusChanged(MessagePayload):
+    """The caller-visible status of a submission moved on. Never says who reviews it."""
+
+    message_type: ClassVar[str] = "case.status_changed"
+    consumers: ClassVar[tuple[Service, ...]] = ("intake",)
+
+    submission_id: uuid.UUID
+    case_id: uuid.UUID
+    status: SubmissionStatus
+    changed_at: datetime
+
+
+# --- review -> registry -------------------------------------------------------------------
+
+
+class DeterminationRecorded(MessagePayload):
+    message_type: ClassVar[str] = "determination.recorded"
+    consumers: ClassVar[tuple[Service, ...]] = ("registry",)
+
+    case_id: uuid.UUID
+    submission_id: uuid.UUID
+    department: str
+    employee_ref: str
+    employee_name: str
+    finding: Literal["violation", "cleared"]
+    rules_cited: list[str]
+    reasons: str
+    platform: str
+    determined_by: uuid.UUID
+    countersigned_by: uuid.UUID | None
+    effective_on: date
+    reported_at: datetime
+
+
+# --- registry -> intake -------------------------------------------------------------------
+
+
+class RecordCreated(MessagePayload):
+    message_type: ClassVar[str] = "record.created"
+    consumers: ClassVar[tuple[Service, ...]] = ("intake", "review")
+
+    record_id: uuid.UUID
+    record_kind: str
+    case_id: uuid.UUID
+    submission_id: uuid.UUID
+    recorded_at: datetime
+
+
+# --- registry -> intake, review: the rules catalogue ----------------------------------------
+
+
+class CatalogueRule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str
+    title: str
+    reply_window_working_days: int = Field(ge=1)
+
+
+class RulesCataloguePublished(MessagePayload):
+    """A version of the rules catalogue: intake validates alleged rules against it."""
+
+    message_type: ClassVar[str] = "catalogue.rules_published"
+    consumers: ClassVar[tuple[Service, ...]] = ("intake", "review")
+
+    catalogue_version: int
+    rules: list[CatalogueRule]
+
+
+ALL_PAYLOADS: tuple[type[MessagePayload], ...] = (
+    ReportReceived,
+    CaseStatusChanged,
+    DeterminationRecorded,
+    RecordCreated,
+    RulesCataloguePublished,
+)
+PAYLOAD_BY_TYPE: dict[str, type[MessagePayload]] = {
+    payload.message_type: payload for payload in ALL_PAYLOADS
+}

@@ -1,0 +1,228 @@
+"""The transactional outbox and its relay.
+
+A producer stages its outgoing message in the same transaction as the change it announces, so
+a message leaves if and only if its change is committed. The relay (running beside each
+service's worker, any number of replicas, rows claimed with SKIP LOCKED) hands staged rows to
+arq with a job id derived from the message id. A sweep then checks arq's result for each sent
+row: a result means the consumer took it; no job and no result after a while means Redis lost
+it (restart, FLUSHALL), and the row is handed over again. Consumers' inboxes make the resend
+harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import structlog
+from arq.connections import ArqRedis
+from arq.constants import result_key_prefix
+from sqlalchemy import DateTime, Integer, String, func, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db import unit_of_work
+from shared.messages import Envelope, MessagePayload, Service
+from shared.queue import job_id, queue_name
+from shared.settings import ServiceSettings, to_plain_url
+
+logger = structlog.get_logger(__name__)
+
+RELAY_BATCH = 200
+
+
+class OutboxMessageColumns:
+    """Columns of `<schema>.outbox_message`; each service maps it on its own base."""
+
+    __tablename__ = "outbox_message"
+
+    message_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    destination: Mapped[str] = mapped_column(String(16), primary_key=True)
+    message_type: Mapped[str] = mapped_column(String(64))
+    envelope: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    send_count: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+def outbox_channel(schema: str) -> str:
+    return f"{schema}_outbox"
+
+
+async def stage_message(
+    session: AsyncSession,
+    payload: MessagePayload,
+    *,
+    producer: Service,
+    correlation_id: str,
+) -> Envelope:
+    """Write the message into the producer's outbox, in the caller's transaction."""
+    envelope = Envelope.wrap(payload, producer=producer, correlation_id=correlation_id)
+    for destination in payload.consumers:
+        await session.execute(
+            text(
+                f"INSERT INTO {producer}.outbox_message "
+                "(message_id, destination, message_type, envelope) "
+                "VALUES (:message_id, :destination, :message_type, CAST(:envelope AS JSONB))"
+            ),
+            {
+                "message_id": envelope.message_id,
+                "destination": destination,
+                "message_type": envelope.type,
+                "envelope": envelope.model_dump_json(),
+            },
+        )
+    return envelope
+
+
+class OutboxRelay:
+    """Moves one service's committed outbox rows onto the queue; safe to run in many replicas."""
+
+    def __init__(
+        self,
+        *,
+        service: Service,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        redis: ArqRedis,
+        settings: ServiceSettings,
+    ) -> None:
+        self.service = service
+        self.sessionmaker = sessionmaker
+        self.redis = redis
+        self.settings = settings
+        self._wakeup = asyncio.Event()
+
+    async def _hand_over(self, row: Any) -> bool:
+        job = await self.redis.enqueue_job(
+            row.message_type,
+            row.envelope,
+            _job_id=job_id(row.message_id, row.destination),
+            _queue_name=queue_name(self.settings, row.destination),
+        )
+        return job is not None
+
+    async def relay_pending(self) -> int:
+        """Hand over up to one batch of unsent rows. Returns how many were handed over."""
+        async with unit_of_work(self.sessionmaker) as session:
+            rows = (
+                await session.execute(
+                    text(
+                        f"SELECT message_id, destination, message_type, envelope "
+                        f"FROM {self.service}.outbox_message WHERE sent_at IS NULL "
+                        "ORDER BY created_at LIMIT :batch FOR UPDATE SKIP LOCKED"
+                    ),
+                    {"batch": RELAY_BATCH},
+                )
+            ).all()
+            for row in rows:
+                await self._hand_over(row)
+            if rows:
+                await session.execute(
+                    text(
+                        f"UPDATE {self.service}.outbox_message "
+                        "SET sent_at = now(), send_count = send_count + 1 "
+                        "WHERE (message_id, destination) IN "
+                        "(SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:dests AS text[])))"
+                    ),
+                    {
+                        "ids": [row.message_id for row in rows],
+                        "dests": [row.destination for row in rows],
+                    },
+                )
+        return len(rows)
+
+    async def sweep_sent(self) -> tuple[int, int]:
+        """Acknowledge rows whose job has a result; hand over again rows Redis has lost.
+
+        Returns (acknowledged, handed over again).
+        """
+        acknowledged: list[tuple[uuid.UUID, str]] = []
+        resent: list[tuple[uuid.UUID, str]] = []
+        async with unit_of_work(self.sessionmaker) as session:
+            rows = (
+                await session.execute(
+                    text(
+                        f"SELECT message_id, destination, message_type, envelope, "
+                        f"sent_at < now() - make_interval(secs => :resend_after) AS overdue "
+                        f"FROM {self.service}.outbox_message "
+                        "WHERE sent_at IS NOT NULL AND acknowledged_at IS NULL "
+                        "AND sent_at < now() - interval '1 second' "
+                        "ORDER BY sent_at LIMIT 1000 FOR UPDATE SKIP LOCKED"
+                    ),
+                    {"resend_after": self.settings.relay_resend_after_seconds},
+                )
+            ).all()
+            if not rows:
+                return (0, 0)
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for row in rows:
+                    pipe.exists(result_key_prefix + job_id(row.message_id, row.destination))
+                has_result = await pipe.execute()
+            for row, done in zip(rows, has_result, strict=True):
+                key = (row.message_id, row.destination)
+                if done:
+                    acknowledged.append(key)
+                elif row.overdue and await self._hand_over(row):
+                    resent.append(key)
+            for keys, assignment in (
+                (acknowledged, "acknowledged_at = now()"),
+                (resent, "sent_at = now(), send_count = send_count + 1"),
+            ):
+                if keys:
+                    await session.execute(
+                        text(
+                            f"UPDATE {self.service}.outbox_message SET {assignment} "
+                            "WHERE (message_id, destination) IN "
+                            "(SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:dests AS text[])))"
+                        ),
+                        {"ids": [k[0] for k in keys], "dests": [k[1] for k in keys]},
+                    )
+        if resent:
+            logger.warning("outbox rows handed over again", count=len(resent))
+        return (len(acknowledged), len(resent))
+
+    async def _listen(self) -> asyncpg.Connection:
+        connection = await asyncpg.connect(to_plain_url(self.settings.database_url), timeout=10)
+        await connection.add_listener(outbox_channel(self.service), lambda *_: self._wakeup.set())
+        return connection
+
+    async def run(self) -> None:
+        """Relay until cancelled. NOTIFY wakes it at once; polling covers lost notifications."""
+        listener: asyncpg.Connection | None = None
+        sweep_every = max(1.0, self.settings.relay_poll_seconds * 2)
+        loop = asyncio.get_running_loop()
+        last_sweep = 0.0
+        try:
+            while True:
+                try:
+                    if listener is None or listener.is_closed():
+                        listener = await self._listen()
+                    self._wakeup.clear()
+                    while await self.relay_pending() == RELAY_BATCH:
+                        pass
+                    if loop.time() - last_sweep >= sweep_every:
+                        await self.sweep_sent()
+                        last_sweep = loop.time()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(
+                            self._wakeup.wait(), timeout=self.settings.relay_poll_seconds
+                        )
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # a lost database or Redis: wait and go on
+                    logger.warning("outbox relay paused", error_type=type(exc).__name__)
+                    if listener is not None:
+                        with contextlib.suppress(Exception):
+                            await listener.close()
+                        listener = None
+                    await asyncio.sleep(1.0)
+        finally:
+            if listener is not None:
+                with contextlib.suppress(Exception):
+                    await listener.close()

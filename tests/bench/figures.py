@@ -1,0 +1,251 @@
+"""The benchmark figures. Each is an async function taking the running stack's context."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared.db import create_engine, create_sessionmaker
+from shared.settings import ServiceSettings, to_plain_url
+from tests.factories import (
+    bearer,
+    create_client,
+    create_unit_with_members,
+    report_body,
+    unique_code,
+)
+
+
+@dataclass(frozen=True)
+class BenchContext:
+    database_url: str
+    urls: dict[str, str]
+    tokens: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Figure:
+    value: float
+    target: str
+    unit: str
+    detail: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "value": round(self.value, 4),
+            "target": self.target,
+            "unit": self.unit,
+            "detail": self.detail,
+        }
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+@dataclass(frozen=True)
+class Rate:
+    per_second: float
+    p50_ms: float
+    p99_ms: float
+    count: int
+
+
+async def closed_loop(
+    operation: Callable[[], Awaitable[bool]], *, concurrency: int, seconds: float
+) -> Rate:
+    """`concurrency` clients each doing `operation` back to back for `seconds`."""
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def client() -> None:
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            if await operation():
+                latencies.append(time.perf_counter() - started)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - began
+    return Rate(
+        per_second=len(latencies) / elapsed,
+        p50_ms=percentile(latencies, 0.5) * 1000,
+        p99_ms=percentile(latencies, 0.99) * 1000,
+        count=len(latencies),
+    )
+
+
+async def raw_insert_rate(database_url: str, *, concurrency: int, seconds: float) -> Rate:
+    """The machine's own limit: single-row INSERT + COMMIT with asyncpg, no framework."""
+    pool = await asyncpg.create_pool(
+        to_plain_url(database_url), min_size=concurrency, max_size=concurrency
+    )
+    body = json.dumps(report_body())
+    try:
+        await pool.execute(
+            "CREATE TABLE IF NOT EXISTS public.bench_raw_insert (id uuid PRIMARY KEY, body jsonb, created_at timestamptz DEFAULT now())"
+        )
+
+        async def insert() -> bool:
+            await pool.execute(
+                "INSERT INTO public.bench_raw_insert (id, body) VALUES ($1, $2::jsonb)",
+                uuid.uuid4(),
+                body,
+            )
+            return True
+
+        return await closed_loop(insert, concurrency=concurrency, seconds=seconds)
+    finally:
+        await pool.close()
+
+
+async def bench_sessionmaker(
+    database_url: str,
+) -> tuple[async_sessionmaker[AsyncSession], AsyncEngine]:
+    settings = ServiceSettings.model_validate({"DATABASE_URL": database_url})
+    engine = create_engine(settings, application_name="bench")
+    return create_sessionmaker(engine), engine
+
+
+async def figure_b1(context: BenchContext) -> Figure:
+    """B1: accepted POST /v1/reports per second at 32 clients, over raw asyncpg INSERT+COMMIT."""
+    concurrency, seconds = 32, 10.0
+    maker, engine = await bench_sessionmaker(context.database_url)
+    # A department no unit covers: review opens its cases and leaves them queued, so the
+    # figure is intake's rate rather than the assignment's.
+    token = await create_client(maker, organisation_code=unique_code("BENCH"))
+    await engine.dispose()
+    raw = await raw_insert_rate(context.database_url, concurrency=concurrency, seconds=seconds)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(
+        base_url=context.urls["intake"], limits=limits, timeout=30
+    ) as http:
+        errors = 0
+
+        async def submit() -> bool:
+            nonlocal errors
+            response = await http.post("/v1/reports", json=report_body(), headers=bearer(token))
+            if response.status_code != 202:
+                errors += 1
+                return False
+            return True
+
+        ours = await closed_loop(submit, concurrency=concurrency, seconds=seconds)
+    return Figure(
+        value=ours.per_second / raw.per_second,
+        target="no target yet (first measurement)",
+        unit="ratio",
+        detail=(
+            f"{ours.per_second:.0f} reports/s (p50 {ours.p50_ms:.1f} ms, p99 {ours.p99_ms:.1f} ms, "
+            f"{errors} errors) vs raw {raw.per_second:.0f} tx/s (p50 {raw.p50_ms:.1f} ms, "
+            f"p99 {raw.p99_ms:.1f} ms) at {concurrency} clients"
+        ),
+    )
+
+
+async def figure_l1(context: BenchContext) -> Figure:
+    """L1: ms from a report's 202 to its violation visible in registry, member and chair
+    scripted to act at once (p95 over 200 reports)."""
+    reports, concurrency = 200, 8
+    maker, engine = await bench_sessionmaker(context.database_url)
+    department = unique_code("L1")
+    portal = await create_client(maker, organisation_code=department)
+    unit = await create_unit_with_members(maker, jurisdiction=[department])
+    await engine.dispose()
+    auditor = bearer(context.tokens["registry_auditor"])
+    latencies: list[float] = []
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for number in range(reports):
+        queue.put_nowait(number)
+
+    async with httpx.AsyncClient(timeout=30) as http:
+        review, registry = context.urls["review"], context.urls["registry"]
+
+        async def poll(probe: Callable[[], Awaitable[Any]]) -> Any:
+            deadline = time.perf_counter() + 60
+            while time.perf_counter() < deadline:
+                found = await probe()
+                if found:
+                    return found
+                await asyncio.sleep(0.02)
+            raise TimeoutError("state not reached within 60 s")
+
+        async def one_report() -> None:
+            accepted = await http.post(
+                f"{context.urls['intake']}/v1/reports", json=report_body(), headers=bearer(portal)
+            )
+            started = time.perf_counter()
+            report_id = accepted.json()["id"]
+
+            async def assigned_case() -> tuple[Any, dict[str, Any]] | None:
+                for member in unit.members:
+                    items = (await http.get(f"{review}/v1/cases", headers=member.headers)).json()[
+                        "items"
+                    ]
+                    for item in items:
+                        if item["submission_id"] == report_id:
+                            return member, item
+                return None
+
+            member, case = await poll(assigned_case)
+            case_url = f"{review}/v1/cases/{case['id']}"
+            for step, body in (
+                ("notice", {"allegations": "Rule 22."}),
+                ("reply", {"statement": "Reply."}),
+                (
+                    "determination",
+                    {"finding": "violation", "rules_cited": ["CR1964-22"], "reasons": "Bench."},
+                ),
+            ):
+                response = await http.post(f"{case_url}/{step}", json=body, headers=member.headers)
+                response.raise_for_status()
+            (
+                await http.post(f"{case_url}/countersign", headers=unit.chair.headers)
+            ).raise_for_status()
+
+            async def visible() -> bool:
+                items = (
+                    await http.get(
+                        f"{registry}/v1/violations",
+                        params={"department": department, "limit": 200},
+                        headers=auditor,
+                    )
+                ).json()["items"]
+                return any(item["case_id"] == case["id"] for item in items)
+
+            await poll(visible)
+            latencies.append(time.perf_counter() - started)
+
+        async def pipeline() -> None:
+            while not queue.empty():
+                queue.get_nowait()
+                await one_report()
+
+        await asyncio.gather(*(pipeline() for _ in range(concurrency)))
+    median_ms = statistics.median(latencies) * 1000
+    p95_ms = percentile(latencies, 0.95) * 1000
+    return Figure(
+        value=p95_ms,
+        target="no target yet (first measurement)",
+        unit="ms (p95)",
+        detail=f"median {median_ms:.0f} ms, p95 {p95_ms:.0f} ms over {len(latencies)} reports, {concurrency} at a time",
+    )
+
+
+FIGURES: dict[str, Callable[[BenchContext], Awaitable[Figure]]] = {
+    "L1": figure_l1,
+    "B1": figure_b1,
+}

@@ -1,0 +1,136 @@
+"""Small factories: a portal credential, a monitoring unit with members, a valid report body."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.intake.clients.models import OrganisationKind
+from services.intake.clients.service import issue_client_credential
+from services.review.units.models import MemberRole
+from services.review.units.service import add_member, create_unit, issue_member_credential
+from shared.db import unit_of_work
+
+
+def unique_code(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8].upper()}"
+
+
+async def create_client(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    organisation_code: str,
+    organisation_kind: OrganisationKind = "department",
+    scopes: tuple[str, ...] = ("reports:write", "status:read"),
+) -> str:
+    async with unit_of_work(sessionmaker) as session:
+        _, issued = await issue_client_credential(
+            session,
+            label=f"test {organisation_code}",
+            organisation_kind=organisation_kind,
+            organisation_code=organisation_code,
+            scopes=scopes,
+        )
+    return issued.token
+
+
+@dataclass(frozen=True)
+class TestMember:
+    id: uuid.UUID
+    employee_ref: str
+    office: str
+    role: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass(frozen=True)
+class TestUnit:
+    id: uuid.UUID
+    code: str
+    chair: TestMember
+    members: list[TestMember]
+
+
+async def create_unit_with_members(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    jurisdiction: list[str],
+    member_count: int = 2,
+    member_offices: list[str] | None = None,
+) -> TestUnit:
+    code = unique_code("UNIT")
+    async with unit_of_work(sessionmaker) as session:
+        unit = await create_unit(session, code=code, name=f"Unit {code}", jurisdiction=jurisdiction)
+        people: list[TestMember] = []
+        roles: list[MemberRole] = ["chair"] + ["member"] * member_count
+        for index, role in enumerate(roles):
+            office = (
+                member_offices[index - 1]
+                if member_offices and index > 0
+                else f"Office {code} {index}"
+            )
+            member = await add_member(
+                session,
+                unit=unit,
+                name=f"{role} {index}",
+                employee_ref=f"EMP-{code}-{index}",
+                office=office,
+                role=role,
+            )
+            issued = await issue_member_credential(session, member=member)
+            people.append(
+                TestMember(
+                    id=member.id,
+                    employee_ref=member.employee_ref,
+                    office=office,
+                    role=role,
+                    token=issued.token,
+                )
+            )
+    return TestUnit(id=unit.id, code=code, chair=people[0], members=people[1:])
+
+
+def report_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "subjects": [
+            {
+                "employee_ref": f"EMP-{uuid.uuid4().hex[:6]}",
+                "name": "Kamran Yousaf",
+                "designation": "Medical Officer",
+                "office": "District Headquarters Hospital",
+            }
+        ],
+        "reporter": {
+            "employee_ref": "EMP-REPORTER",
+            "name": "Focal Person",
+            "office": "Complaints Cell",
+        },
+        "platform": "facebook",
+        "content_excerpt": "Posted a photograph of an internal inquiry report with comments.",
+        "content_url": "https://facebook.example/posts/123",
+        "posted_at": "2026-11-01T10:00:00+05:00",
+        "rules_alleged": ["CR1964-22"],
+        "evidence": [
+            {
+                "kind": "post",
+                "url": "https://facebook.example/posts/123",
+                "platform_post_id": "123",
+                "author_handle": "@kamran",
+                "captured_at": "2026-11-01T11:00:00+05:00",
+                "captured_by": "Focal Person",
+            }
+        ],
+    }
+    body.update(overrides)
+    return body
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

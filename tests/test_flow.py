@@ -1,0 +1,197 @@
+"""The walking skeleton's flow in one process: real HTTP apps (ASGI), the real queue and the
+real database, with the relay and workers pumped by the test. Plus redelivery: a message
+delivered twice changes nothing the second time."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from arq.connections import ArqRedis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.messages import Envelope
+from shared.queue import job_id, queue_name
+from shared.settings import ServiceSettings
+from tests.factories import (
+    TestUnit,
+    bearer,
+    create_client,
+    create_unit_with_members,
+    report_body,
+    unique_code,
+)
+from tests.support import pump, run_worker
+
+pytestmark = pytest.mark.usefixtures("catalogue")
+
+
+async def issue_registry_auditor(
+    sessionmaker: async_sessionmaker[AsyncSession], department: str | None = None
+) -> str:
+    from services.registry.seed import issue_auditor_for_tests
+
+    return await issue_auditor_for_tests(sessionmaker, organisation_code=department)
+
+
+async def submit(intake_api: httpx.AsyncClient, token: str, **overrides: Any) -> str:
+    response = await intake_api.post(
+        "/v1/reports", json=report_body(**overrides), headers=bearer(token)
+    )
+    assert response.status_code == 202, response.text
+    report_id: str = response.json()["id"]
+    return report_id
+
+
+async def the_assigned_case(
+    review_api: httpx.AsyncClient, unit: TestUnit
+) -> tuple[dict[str, Any], Any]:
+    for member in unit.members:
+        listed = await review_api.get("/v1/cases", headers=member.headers)
+        assert listed.status_code == 200
+        if listed.json()["items"]:
+            return listed.json()["items"][0], member
+    raise AssertionError("no member of the unit was assigned the case")
+
+
+async def test_report_travels_from_portal_to_registry_and_back(
+    intake_api: httpx.AsyncClient,
+    review_api: httpx.AsyncClient,
+    registry_api: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    queue: ArqRedis,
+) -> None:
+    department = unique_code("DEPT")
+    portal = await create_client(sessionmaker, organisation_code=department)
+    unit = await create_unit_with_members(sessionmaker, jurisdiction=[department])
+    report_id = await submit(intake_api, portal)
+
+    await pump(sessionmaker, queue)
+
+    case, member = await the_assigned_case(review_api, unit)
+    assert case["state"] == "assigned"
+    other = next(m for m in unit.members if m != member)
+    assert (await review_api.get("/v1/cases", headers=other.headers)).json()["items"] == []
+    assert (
+        await review_api.get(f"/v1/cases/{case['id']}", headers=other.headers)
+    ).status_code == 404
+    case_url = f"/v1/cases/{case['id']}"
+
+    # A determination before notice and reply is refused, naming the gate.
+    early = await review_api.post(
+        f"{case_url}/determination",
+        json={"finding": "violation", "rules_cited": ["CR1964-22"], "reasons": "too early"},
+        headers=member.headers,
+    )
+    assert early.status_code == 409 and "notice" in early.json()["detail"]
+
+    notice = await review_api.post(
+        f"{case_url}/notice", json={"allegations": "Rule 22: the post."}, headers=member.headers
+    )
+    assert notice.status_code == 200, notice.text
+    assert notice.json()["notice"]["reply_due_on"]
+    reply = await review_api.post(
+        f"{case_url}/reply", json={"statement": "I regret the post."}, headers=member.headers
+    )
+    assert reply.status_code == 200, reply.text
+    determined = await review_api.post(
+        f"{case_url}/determination",
+        json={
+            "finding": "violation",
+            "rules_cited": ["CR1964-22"],
+            "reasons": "The post embarrasses the government.",
+        },
+        headers=member.headers,
+    )
+    assert determined.status_code == 200, determined.text
+    assert determined.json()["determination"]["final"] is False
+
+    # One signature is not final: nothing reaches the registry yet.
+    await pump(sessionmaker, queue)
+    auditor = await issue_registry_auditor(sessionmaker, department)
+    listed = await registry_api.get("/v1/violations", headers=bearer(auditor))
+    assert listed.status_code == 200 and listed.json()["items"] == []
+
+    # The investigator cannot countersign their own finding; the chair can.
+    assert (
+        await review_api.post(f"{case_url}/countersign", headers=member.headers)
+    ).status_code in (403, 404)
+    countersigned = await review_api.post(f"{case_url}/countersign", headers=unit.chair.headers)
+    assert countersigned.status_code == 200, countersigned.text
+    assert countersigned.json()["determination"]["final"] is True
+
+    await pump(sessionmaker, queue)
+
+    violations = (await registry_api.get("/v1/violations", headers=bearer(auditor))).json()["items"]
+    assert len(violations) == 1
+    assert violations[0]["rules_cited"] == ["CR1964-22"]
+    verify = await registry_api.get(
+        "/v1/audit/verify", headers=bearer(await issue_registry_auditor(sessionmaker))
+    )
+    assert verify.json()["status"] == "intact"
+    status = (await intake_api.get(f"/v1/reports/{report_id}", headers=bearer(portal))).json()
+    assert status["status"] == "recorded"
+    assert [e["status"] for e in status["status_history"]] == [
+        "received",
+        "assigned",
+        "notice_issued",
+        "reply_received",
+        "determined",
+        "recorded",
+    ]
+    final_case = (await review_api.get(case_url, headers=member.headers)).json()
+    assert final_case["state"] == "recorded"
+
+
+async def test_a_redelivered_report_opens_one_case(
+    intake_api: httpx.AsyncClient,
+    review_api: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    queue: ArqRedis,
+) -> None:
+    department = unique_code("DEPT")
+    portal = await create_client(sessionmaker, organisation_code=department)
+    unit = await create_unit_with_members(sessionmaker, jurisdiction=[department])
+    report_id = await submit(intake_api, portal)
+    async with sessionmaker() as session:
+        envelope = (
+            await session.execute(
+                text(
+                    "SELECT envelope FROM intake.outbox_message "
+                    "WHERE envelope->'payload'->>'report_id' = :report_id"
+                ),
+                {"report_id": report_id},
+            )
+        ).scalar_one()
+    await pump(sessionmaker, queue)
+
+    # The same message again, as arq would after its result expired (a new job id).
+    message = Envelope.model_validate(envelope)
+    settings = ServiceSettings()
+    for copy in range(2):
+        await queue.enqueue_job(
+            message.type,
+            envelope,
+            _job_id=f"{job_id(message.message_id, 'review')}:again:{copy}",
+            _queue_name=queue_name(settings, "review"),
+        )
+    assert await run_worker("review", queue) == 2
+    await pump(sessionmaker, queue)
+
+    async with sessionmaker() as session:
+        cases = (
+            await session.execute(
+                text("SELECT count(*) FROM review.case WHERE submission_id = :id"),
+                {"id": uuid.UUID(report_id)},
+            )
+        ).scalar_one()
+    assert cases == 1
+    assigned = [
+        item
+        for m in unit.members
+        for item in (await review_api.get("/v1/cases", headers=m.headers)).json()["items"]
+    ]
+    assert len(assigned) == 1
