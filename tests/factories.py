@@ -134,3 +134,50 @@ def report_body(**overrides: Any) -> dict[str, Any]:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def open_report_case(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    department: str,
+    rules_alleged: tuple[str, ...] = ("CR1964-22",),
+    reporter_employee_ref: str = "EMP-REPORTER",
+    reporter_office: str = "Complaints Cell",
+    subject_employee_ref: str | None = None,
+    subject_office: str = "District Headquarters Hospital",
+) -> uuid.UUID:
+    """review's effect of a report.received message, applied directly: returns the case id."""
+    from services.review.cases.service import open_cases_for_report
+    from services.review.settings import get_settings
+    from shared.db import utcnow
+    from shared.messages import AllegedSubject, ReportReceived
+    from shared.pseudonyms import pseudonym
+
+    settings = get_settings()
+    key = settings.pseudonym_key.get_secret_value()
+    report = ReportReceived(
+        report_id=uuid.uuid4(),
+        department=department,
+        subjects=[
+            AllegedSubject(
+                employee_ref=subject_employee_ref or f"EMP-{uuid.uuid4().hex[:6]}",
+                name="Kamran Yousaf",
+                designation="Medical Officer",
+                office=subject_office,
+            )
+        ],
+        platform="facebook",
+        content_excerpt="A post.",
+        content_url=None,
+        posted_at=None,
+        rules_alleged=list(rules_alleged),
+        evidence_count=0,
+        reporter_ref=pseudonym(key, kind="employee", value=reporter_employee_ref),
+        reporter_office_ref=pseudonym(key, kind="office", value=reporter_office),
+        received_at=utcnow(),
+    )
+    async with unit_of_work(sessionmaker) as session:
+        cases = await open_cases_for_report(
+            session, report=report, settings=settings, correlation_id="test"
+        )
+    return cases[0].id

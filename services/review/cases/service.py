@@ -170,7 +170,7 @@ async def assign_case(session: AsyncSession, *, case: Case, settings: ReviewSett
                 )
                 .group_by(Case.assignee_id)
             )
-        ).tuples()
+        ).tuples().all()
     )
     chosen = choose_assignee(
         [

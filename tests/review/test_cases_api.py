@@ -1,0 +1,205 @@
+"""The case endpoints over HTTP: who may see and act on a case, the gates of the procedure,
+separation of duties, and assignment that honours conflicts of interest."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.factories import (
+    TestMember,
+    TestUnit,
+    create_unit_with_members,
+    open_report_case,
+    unique_code,
+)
+
+pytestmark = pytest.mark.usefixtures("catalogue")
+
+
+async def assignee_of(
+    unit: TestUnit, case_id: uuid.UUID, review_api: httpx.AsyncClient
+) -> TestMember:
+    for member in unit.members:
+        if (
+            await review_api.get(f"/v1/cases/{case_id}", headers=member.headers)
+        ).status_code == 200:
+            return member
+    raise AssertionError("nobody in the unit sees the case")
+
+
+async def act(
+    review_api: httpx.AsyncClient,
+    case_id: uuid.UUID,
+    step: str,
+    member: TestMember,
+    body: dict[str, Any] | None = None,
+) -> httpx.Response:
+    return await review_api.post(f"/v1/cases/{case_id}/{step}", json=body, headers=member.headers)
+
+
+NOTICE = {"allegations": "Rule 22."}
+REPLY = {"statement": "My reply."}
+VIOLATION = {"finding": "violation", "rules_cited": ["CR1964-22"], "reasons": "Embarrassing."}
+
+
+async def test_only_the_assignee_and_the_chair_see_a_case(
+    review_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    department = unique_code("DEPT")
+    unit = await create_unit_with_members(sessionmaker, jurisdiction=[department])
+    stranger_unit = await create_unit_with_members(sessionmaker, jurisdiction=[unique_code("DEPT")])
+    case_id = await open_report_case(sessionmaker, department=department)
+    assignee = await assignee_of(unit, case_id, review_api)
+    colleague = next(m for m in unit.members if m != assignee)
+
+    assert (
+        await review_api.get(f"/v1/cases/{case_id}", headers=unit.chair.headers)
+    ).status_code == 200
+    for outsider in (colleague, stranger_unit.chair, stranger_unit.members[0]):
+        response = await review_api.get(f"/v1/cases/{case_id}", headers=outsider.headers)
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert (await act(review_api, case_id, "notice", outsider, NOTICE)).status_code == 404
+        listed = (await review_api.get("/v1/cases", headers=outsider.headers)).json()["items"]
+        assert str(case_id) not in {item["id"] for item in listed}
+
+
+async def test_steps_out_of_order_are_refused_with_409_and_change_nothing(
+    review_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    department = unique_code("DEPT")
+    unit = await create_unit_with_members(sessionmaker, jurisdiction=[department])
+    case_id = await open_report_case(sessionmaker, department=department)
+    member = await assignee_of(unit, case_id, review_api)
+
+    for step, body in (("reply", REPLY), ("determination", VIOLATION), ("countersign", None)):
+        actor = unit.chair if step == "countersign" else member
+        response = await act(review_api, case_id, step, actor, body)
+        assert response.status_code == 409, (step, response.text)
+        assert response.json()["code"] == "illegal-transition"
+    case = (await review_api.get(f"/v1/cases/{case_id}", headers=member.headers)).json()
+    assert case["state"] == "assigned"
+    assert [event["to_state"] for event in case["history"]] == ["received", "assigned"]
+
+    assert (await act(review_api, case_id, "notice", member, NOTICE)).status_code == 200
+    assert (await act(review_api, case_id, "notice", member, NOTICE)).status_code == 409
+    assert (
+        await act(review_api, case_id, "dismissal", member, {"reasons": "late"})
+    ).status_code == 409
+
+
+async def test_the_chair_cannot_act_for_the_assignee_and_members_cannot_countersign(
+    review_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    department = unique_code("DEPT")
+    unit = await create_unit_with_members(sessionmaker, jurisdiction=[department])
+    case_id = await open_report_case(sessionmaker, department=department)
+    member = await assignee_of(unit, case_id, review_api)
+
+    refused = await act(review_api, case_id, "notice", unit.chair, NOTICE)
+    assert refused.status_code == 403 and refused.json()["code"] == "not-assignee"
+    for step, body in (("notice", NOTICE), ("reply", REPLY), ("determination", VIOLATION)):
+        assert (await act(review_api, case_id, step, member, body)).status_code == 200
+    refused = await act(review_api, case_id, "countersign", member)
+    assert refused.status_code == 403 and refused.json()["code"] == "not-chair"
+    assert (await act(review_api, case_id, "countersign", unit.chair)).status_code == 200
+    again = await act(review_api, case_id, "countersign", unit.chair)
+    assert again.status_code == 409
+
+
+async def test_a_finding_may_cite_only_alleged_rules(
+    review_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    department = unique_code("DEPT")
+    unit = await create_unit_with_members(sessionmaker, jurisdiction=[department])
+    case_id = await open_report_case(sessionmaker, department=department)
+    member = await assignee_of(unit, case_id, review_api)
+    await act(review_api, case_id, "notice", member, NOTICE)
+    await act(review_api, case_id, "reply", member, REPLY)
+
+    response = await act(
+        review_api, case_id, "determination", member, {**VIOLATION, "rules_cited": ["CR1964-18"]}
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "rules_cited.0"
+    for bad, field in (
+        ({**VIOLATION, "finding": "guilty"}, "finding"),
+        ({**VIOLATION, "rules_cited": []}, "rules_cited"),
+        ({"finding": "violation", "rules_cited": ["CR1964-22"]}, "reasons"),
+        ({**VIOLATION, "countersigned_by": str(uuid.uuid4())}, "countersigned_by"),
+    ):
+        response = await act(review_api, case_id, "determination", member, bad)
+        assert response.status_code == 422
+        assert field in {error["field"] for error in response.json()["errors"]}
+    case = (await review_api.get(f"/v1/cases/{case_id}", headers=member.headers)).json()
+    assert case["state"] == "reply_received" and case["determination"] is None
+
+
+async def test_a_cleared_finding_is_final_without_countersignature(
+    review_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    department = unique_code("DEPT")
+    unit = await create_unit_with_members(sessionmaker, jurisdiction=[department])
+    case_id = await open_report_case(sessionmaker, department=department)
+    member = await assignee_of(unit, case_id, review_api)
+    for step, body in (("notice", NOTICE), ("reply", REPLY)):
+        await act(review_api, case_id, step, member, body)
+    cleared = await act(
+        review_api,
+        case_id,
+        "determination",
+        member,
+        {**VIOLATION, "finding": "cleared", "reasons": "Not his post."},
+    )
+    assert cleared.json()["determination"]["final"] is True
+
+
+async def test_conflicted_members_are_never_assigned(
+    review_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    department = unique_code("DEPT")
+    unit = await create_unit_with_members(
+        sessionmaker,
+        jurisdiction=[department],
+        member_count=3,
+        member_offices=["Complaints Cell", "District Headquarters Hospital", "IT Wing"],
+    )
+    for _ in range(3):
+        case_id = await open_report_case(sessionmaker, department=department)
+        assert (await assignee_of(unit, case_id, review_api)).office == "IT Wing"
+    # The subject themself is never their own investigator either.
+    it_member = unit.members[2]
+    case_id = await open_report_case(
+        sessionmaker, department=department, subject_employee_ref=it_member.employee_ref
+    )
+    async with sessionmaker() as session:
+        state = (
+            await session.execute(
+                text("SELECT state FROM review.case WHERE id = :id"), {"id": case_id}
+            )
+        ).scalar_one()
+    assert state == "received"  # waits in the unit's queue: nobody eligible
+    waiting = (await review_api.get("/v1/cases", headers=unit.chair.headers)).json()["items"]
+    assert str(case_id) in {item["id"] for item in waiting}
+
+
+async def test_load_is_spread_evenly(
+    review_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    department = unique_code("DEPT")
+    unit = await create_unit_with_members(sessionmaker, jurisdiction=[department], member_count=3)
+    for _ in range(7):
+        await open_report_case(sessionmaker, department=department)
+    loads = sorted(
+        [
+            len((await review_api.get("/v1/cases", headers=m.headers)).json()["items"])
+            for m in unit.members
+        ]
+    )
+    assert loads == [2, 2, 3]
