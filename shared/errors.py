@@ -141,11 +141,12 @@ def responses_for(*errors: type[ProblemError]) -> dict[int | str, dict[str, Any]
     """OpenAPI `responses=` entries for the problems a route can answer with."""
     documented: dict[int | str, dict[str, Any]] = {}
     for error in errors:
-        documented[error.status] = {
-            "model": Problem,
-            "description": error.title,
-            "content": {PROBLEM_MEDIA_TYPE: {}},
-        }
+        entry = documented.setdefault(
+            error.status,
+            {"model": Problem, "description": error.title, "content": {PROBLEM_MEDIA_TYPE: {}}},
+        )
+        if error.title not in entry["description"]:
+            entry["description"] += f"; or: {error.title}"
     return documented
 
 
@@ -194,7 +195,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             status=503,
             code=ServiceUnavailable.code,
             title=ServiceUnavailable.title,
-            detail="The database is not answering; retry shortly with the same Idempotency-Key.",
+            detail="The database is not answering; retry shortly.",
             instance=request.url.path,
             headers={"Retry-After": "2"},
         )

@@ -138,7 +138,7 @@ class DeterminationRecorded(MessagePayload):
     reported_at: datetime
 
 
-# --- registry -> intake -------------------------------------------------------------------
+# --- registry -> intake, review -----------------------------------------------------------
 
 
 class RecordCreated(MessagePayload):

@@ -21,10 +21,10 @@ import asyncpg
 import structlog
 from arq.connections import ArqRedis
 from arq.constants import result_key_prefix
-from sqlalchemy import DateTime, Integer, String, func, text
+from sqlalchemy import DateTime, Index, Integer, String, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from shared.db import unit_of_work
 from shared.messages import Envelope, MessagePayload, Service
@@ -40,6 +40,20 @@ class OutboxMessageColumns:
     """Columns of `<schema>.outbox_message`; each service maps it on its own base."""
 
     __tablename__ = "outbox_message"
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Index, ...]:
+        # One pair per mapped table: Index objects cannot be shared between tables.
+        return (
+            Index(
+                "ix_outbox_message_unsent", "created_at", postgresql_where=text("sent_at IS NULL")
+            ),
+            Index(
+                "ix_outbox_message_unacknowledged",
+                "sent_at",
+                postgresql_where=text("sent_at IS NOT NULL AND acknowledged_at IS NULL"),
+            ),
+        )
 
     message_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     destination: Mapped[str] = mapped_column(String(16), primary_key=True)
@@ -102,7 +116,7 @@ class OutboxRelay:
         job = await self.redis.enqueue_job(
             row.message_type,
             row.envelope,
-            _job_id=job_id(row.message_id, row.destination),
+            _job_id=job_id(self.settings, row.message_id, row.destination),
             _queue_name=queue_name(self.settings, row.destination),
         )
         return job is not None
@@ -162,7 +176,9 @@ class OutboxRelay:
                 return (0, 0)
             async with self.redis.pipeline(transaction=False) as pipe:
                 for row in rows:
-                    pipe.exists(result_key_prefix + job_id(row.message_id, row.destination))
+                    pipe.exists(
+                        result_key_prefix + job_id(self.settings, row.message_id, row.destination)
+                    )
                 has_result = await pipe.execute()
             for row, done in zip(rows, has_result, strict=True):
                 key = (row.message_id, row.destination)

@@ -25,8 +25,10 @@ def queue_name(settings: ServiceSettings, service: Service) -> str:
     return f"{settings.queue_prefix}:{service}"
 
 
-def job_id(message_id: uuid.UUID, destination: Service) -> str:
-    return f"{destination}:{message_id}"
+def job_id(settings: ServiceSettings, message_id: uuid.UUID, destination: Service) -> str:
+    """arq's job and result keys are global to the Redis database, so the id carries the queue
+    namespace: two stacks (or test runs) sharing a Redis never mistake each other's jobs."""
+    return f"{queue_name(settings, destination)}:{message_id}"
 
 
 def serialize_job(job: dict[str, Any]) -> bytes:

@@ -76,9 +76,11 @@ async def queue() -> AsyncIterator[ArqRedis]:
 
     pool = await create_queue_pool(ServiceSettings())
     yield pool
-    keys = [key async for key in pool.scan_iter(match=f"test-{RUN_ID}:*")]
-    if keys:
-        await pool.delete(*keys)
+    # The run's queues, and arq's job, result and retry keys, which carry the queue name.
+    for pattern in (f"test-{RUN_ID}:*", f"arq:*test-{RUN_ID}:*"):
+        keys = [key async for key in pool.scan_iter(match=pattern)]
+        if keys:
+            await pool.delete(*keys)
     await pool.aclose()
 
 

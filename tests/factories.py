@@ -38,7 +38,7 @@ async def create_client(
 
 
 @dataclass(frozen=True)
-class TestMember:
+class SeededMember:
     id: uuid.UUID
     employee_ref: str
     office: str
@@ -51,11 +51,11 @@ class TestMember:
 
 
 @dataclass(frozen=True)
-class TestUnit:
+class SeededUnit:
     id: uuid.UUID
     code: str
-    chair: TestMember
-    members: list[TestMember]
+    chair: SeededMember
+    members: list[SeededMember]
 
 
 async def create_unit_with_members(
@@ -64,12 +64,12 @@ async def create_unit_with_members(
     jurisdiction: list[str],
     member_count: int = 2,
     member_offices: list[str] | None = None,
-) -> TestUnit:
+) -> SeededUnit:
     code = unique_code("UNIT")
     async with unit_of_work(sessionmaker) as session:
         unit = await create_unit(session, code=code, name=f"Unit {code}", jurisdiction=jurisdiction)
-        people: list[TestMember] = []
-        roles: list[MemberRole] = ["chair"] + ["member"] * member_count
+        people: list[SeededMember] = []
+        roles: list[MemberRole] = ["chair", *(["member"] * member_count)]
         for index, role in enumerate(roles):
             office = (
                 member_offices[index - 1]
@@ -86,7 +86,7 @@ async def create_unit_with_members(
             )
             issued = await issue_member_credential(session, member=member)
             people.append(
-                TestMember(
+                SeededMember(
                     id=member.id,
                     employee_ref=member.employee_ref,
                     office=office,
@@ -94,7 +94,7 @@ async def create_unit_with_members(
                     token=issued.token,
                 )
             )
-    return TestUnit(id=unit.id, code=code, chair=people[0], members=people[1:])
+    return SeededUnit(id=unit.id, code=code, chair=people[0], members=people[1:])
 
 
 def report_body(**overrides: Any) -> dict[str, Any]:

@@ -17,24 +17,17 @@ from shared.messages import Envelope
 from shared.queue import job_id, queue_name
 from shared.settings import ServiceSettings
 from tests.factories import (
-    TestUnit,
+    SeededUnit,
     bearer,
     create_client,
     create_unit_with_members,
     report_body,
     unique_code,
 )
+from tests.registry.factories import issue_reader
 from tests.support import pump, run_worker
 
 pytestmark = pytest.mark.usefixtures("catalogue")
-
-
-async def issue_registry_auditor(
-    sessionmaker: async_sessionmaker[AsyncSession], department: str | None = None
-) -> str:
-    from services.registry.seed import issue_auditor_for_tests
-
-    return await issue_auditor_for_tests(sessionmaker, organisation_code=department)
 
 
 async def submit(intake_api: httpx.AsyncClient, token: str, **overrides: Any) -> str:
@@ -47,7 +40,7 @@ async def submit(intake_api: httpx.AsyncClient, token: str, **overrides: Any) ->
 
 
 async def the_assigned_case(
-    review_api: httpx.AsyncClient, unit: TestUnit
+    review_api: httpx.AsyncClient, unit: SeededUnit
 ) -> tuple[dict[str, Any], Any]:
     for member in unit.members:
         listed = await review_api.get("/v1/cases", headers=member.headers)
@@ -111,7 +104,7 @@ async def test_report_travels_from_portal_to_registry_and_back(
 
     # One signature is not final: nothing reaches the registry yet.
     await pump(sessionmaker, queue)
-    auditor = await issue_registry_auditor(sessionmaker, department)
+    auditor = await issue_reader(sessionmaker, organisation_code=department)
     listed = await registry_api.get("/v1/violations", headers=bearer(auditor))
     assert listed.status_code == 200 and listed.json()["items"] == []
 
@@ -129,7 +122,7 @@ async def test_report_travels_from_portal_to_registry_and_back(
     assert len(violations) == 1
     assert violations[0]["rules_cited"] == ["CR1964-22"]
     verify = await registry_api.get(
-        "/v1/audit/verify", headers=bearer(await issue_registry_auditor(sessionmaker))
+        "/v1/audit/verify", headers=bearer(await issue_reader(sessionmaker))
     )
     assert verify.json()["status"] == "intact"
     status = (await intake_api.get(f"/v1/reports/{report_id}", headers=bearer(portal))).json()
@@ -175,7 +168,7 @@ async def test_a_redelivered_report_opens_one_case(
         await queue.enqueue_job(
             message.type,
             envelope,
-            _job_id=f"{job_id(message.message_id, 'review')}:again:{copy}",
+            _job_id=f"{job_id(ServiceSettings(), message.message_id, 'review')}:again:{copy}",
             _queue_name=queue_name(settings, "review"),
         )
     assert await run_worker("review", queue) == 2

@@ -12,8 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.factories import (
-    TestMember,
-    TestUnit,
+    SeededMember,
+    SeededUnit,
     create_unit_with_members,
     open_report_case,
     unique_code,
@@ -23,8 +23,8 @@ pytestmark = pytest.mark.usefixtures("catalogue")
 
 
 async def assignee_of(
-    unit: TestUnit, case_id: uuid.UUID, review_api: httpx.AsyncClient
-) -> TestMember:
+    unit: SeededUnit, case_id: uuid.UUID, review_api: httpx.AsyncClient
+) -> SeededMember:
     for member in unit.members:
         if (
             await review_api.get(f"/v1/cases/{case_id}", headers=member.headers)
@@ -37,7 +37,7 @@ async def act(
     review_api: httpx.AsyncClient,
     case_id: uuid.UUID,
     step: str,
-    member: TestMember,
+    member: SeededMember,
     body: dict[str, Any] | None = None,
 ) -> httpx.Response:
     return await review_api.post(f"/v1/cases/{case_id}/{step}", json=body, headers=member.headers)

@@ -160,7 +160,7 @@ async def assign_case(session: AsyncSession, *, case: Case, settings: ReviewSett
             )
         ).all()
     )
-    load = dict(
+    load: dict[uuid.UUID | None, int] = dict(
         (
             await session.execute(
                 select(Case.assignee_id, func.count())
@@ -170,7 +170,7 @@ async def assign_case(session: AsyncSession, *, case: Case, settings: ReviewSett
                 )
                 .group_by(Case.assignee_id)
             )
-        ).tuples().all()
+        ).all()
     )
     chosen = choose_assignee(
         [

@@ -71,7 +71,7 @@ async def authenticate_member(session: AsyncSession, *, key_id: str, secret: str
     ).first()
     if found is None:
         raise invalid_credential()
-    credential, member = found.tuple()
+    credential, member = found
     if (
         not secret_matches(secret, credential.secret_hash)
         or credential.revoked_at is not None

@@ -31,8 +31,10 @@ def _created_at() -> sa.Column[object]:
     )
 
 
-def _member_fk(name: str, *, nullable: bool) -> sa.Column[object]:
-    return sa.Column(name, sa.Uuid(), sa.ForeignKey(f"{SCHEMA}.member.id"), nullable=nullable)
+def _member_fk(name: str, *, nullable: bool, index: bool = False) -> sa.Column[object]:
+    return sa.Column(
+        name, sa.Uuid(), sa.ForeignKey(f"{SCHEMA}.member.id"), nullable=nullable, index=index
+    )
 
 
 def upgrade() -> None:
@@ -83,7 +85,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), primary_key=True),
         sa.Column("key_id", sa.String(64), nullable=False, unique=True),
         sa.Column("secret_hash", sa.String(64), nullable=False),
-        _member_fk("member_id", nullable=False),
+        _member_fk("member_id", nullable=False, index=True),
         _created_at(),
         sa.Column("revoked_at", sa.DateTime(timezone=True)),
         schema=SCHEMA,
@@ -113,7 +115,7 @@ def upgrade() -> None:
         sa.Column("reporter_ref", sa.String(64), nullable=False),
         sa.Column("reporter_office_ref", sa.String(64), nullable=False),
         sa.Column("state", sa.String(32), nullable=False, index=True),
-        _member_fk("assignee_id", nullable=True),
+        _member_fk("assignee_id", nullable=True, index=True),
         sa.Column("reported_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column(
             "opened_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
@@ -122,10 +124,9 @@ def upgrade() -> None:
             "updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
         ),
         # A redelivered report can never open a second case for the same subject.
-        sa.UniqueConstraint("submission_id", "subject_position", name="uq_case_submission_id"),
+        sa.UniqueConstraint("submission_id", "subject_position"),
         schema=SCHEMA,
     )
-    op.create_index("ix_case_assignee_id", "case", ["assignee_id"], schema=SCHEMA)
     op.create_table(
         "case_event",
         sa.Column("id", sa.BigInteger(), primary_key=True, autoincrement=True),

@@ -1,0 +1,152 @@
+"""The ledger's hash chain as pure functions: the canonical content of a record, its content
+hash, the link to the previous record, and an incremental verifier.
+
+content_hash = sha256(canonical JSON of the chained fields)
+chain_hash   = sha256(previous record's chain_hash + content_hash), GENESIS_HASH before the first
+
+Canonical JSON: sorted keys, no whitespace, UTF-8; UUIDs as strings, dates as ISO dates,
+timestamps in UTC with microseconds. Changing any chained field of any record changes its
+content hash; recomputing the hashes to hide the change breaks the next link, and rewriting the
+whole rest of the chain changes the head hash that auditors keep.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+GENESIS_HASH = "0" * 64
+
+# The fields a record's content hash covers, in no particular order (keys are sorted). Adding a
+# field changes every content hash: do it with a new record format, never by editing this list.
+CHAINED_FIELDS: tuple[str, ...] = (
+    "id",
+    "sequence",
+    "record_kind",
+    "supersedes_id",
+    "case_id",
+    "submission_id",
+    "department",
+    "employee_ref",
+    "employee_name",
+    "rules_cited",
+    "platform",
+    "reasons",
+    "determined_by",
+    "countersigned_by",
+    "effective_on",
+    "recorded_at",
+    "reported_at",
+    "catalogue_version",
+)
+
+
+def canonical_value(value: Any) -> Any:
+    """One spelling per value, whatever form it arrives in (Python or read back from SQL)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("timestamps in the ledger must carry a time zone")
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [canonical_value(item) for item in value]
+    raise TypeError(f"no canonical form for {type(value).__name__}")
+
+
+def canonical_content(record: Mapping[str, Any]) -> bytes:
+    """The canonical JSON of a record's chained fields; other keys are ignored."""
+    content = {name: canonical_value(record[name]) for name in CHAINED_FIELDS}
+    return json.dumps(
+        content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
+
+
+def content_hash(record: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical_content(record)).hexdigest()
+
+
+def link_hash(*, previous_hash: str, content_hash: str) -> str:
+    """The chain hash of a record whose predecessor's chain hash is previous_hash."""
+    return hashlib.sha256((previous_hash + content_hash).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class BrokenLink:
+    sequence: int
+    id: uuid.UUID
+    reason: str
+
+
+@dataclass(frozen=True)
+class ChainVerification:
+    status: Literal["intact", "broken"]
+    records_checked: int
+    # The chain hash of the last record found intact (GENESIS_HASH for an empty ledger). An
+    # auditor who keeps it can later tell a rewritten chain from an extended one.
+    head_hash: str
+    first_broken: BrokenLink | None
+
+
+class ChainVerifier:
+    """Checks stored records one at a time, in sequence order, from the genesis.
+
+    Feed it any number of batches; it keeps only the previous link, so memory stays flat. It
+    stops at the first broken link: what follows cannot be trusted to follow from it.
+    """
+
+    def __init__(self) -> None:
+        self.records_checked = 0
+        self.head_hash = GENESIS_HASH
+        self.last_sequence = 0
+        self.first_broken: BrokenLink | None = None
+
+    def check(self, stored: Mapping[str, Any]) -> bool:
+        """Check the next stored record (its chained fields and three hashes); False once
+        the chain is broken."""
+        if self.first_broken is not None:
+            return False
+        self.records_checked += 1
+        reason = self._fault(stored)
+        if reason is not None:
+            self.first_broken = BrokenLink(
+                sequence=stored["sequence"], id=stored["id"], reason=reason
+            )
+            return False
+        self.head_hash = stored["chain_hash"]
+        self.last_sequence = stored["sequence"]
+        return True
+
+    def _fault(self, stored: Mapping[str, Any]) -> str | None:
+        expected = self.last_sequence + 1
+        if stored["sequence"] != expected:
+            return (
+                f"sequence {stored['sequence']} where {expected} was expected: a record is missing"
+            )
+        if stored["previous_hash"] != self.head_hash:
+            return "previous hash is not the preceding record's chain hash"
+        if content_hash(stored) != stored["content_hash"]:
+            return "content does not match its content hash: a field was altered"
+        if (
+            link_hash(previous_hash=self.head_hash, content_hash=stored["content_hash"])
+            != (stored["chain_hash"])
+        ):
+            return "chain hash does not follow from the previous and content hashes"
+        return None
+
+    def result(self) -> ChainVerification:
+        return ChainVerification(
+            status="intact" if self.first_broken is None else "broken",
+            records_checked=self.records_checked,
+            head_hash=self.head_hash,
+            first_broken=self.first_broken,
+        )

@@ -1,0 +1,101 @@
+"""Ledger endpoints: violations for auditors and competent authorities (each bound to its
+department, or to all), and chain verification for auditors."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from services.registry.ledger import service
+from services.registry.ledger.errors import ViolationNotFound
+from services.registry.ledger.models import LedgerRecord
+from services.registry.ledger.schemas import ChainVerificationRead, ViolationPage, ViolationRead
+from services.registry.readers.auth import Auditor, RecordReader
+from services.registry.readers.errors import OutsideOrganisation, RoleNotAllowed
+from services.registry.settings import RegistrySettings, get_settings
+from shared.errors import InvalidInput, Unauthenticated, responses_for
+from shared.http import DbSession
+
+violations_router = APIRouter(prefix="/v1/violations", tags=["violations"])
+audit_router = APIRouter(prefix="/v1/audit", tags=["audit"])
+Settings = Annotated[RegistrySettings, Depends(get_settings)]
+
+
+async def visible_violation(
+    record_id: uuid.UUID, reader: RecordReader, session: DbSession
+) -> LedgerRecord:
+    return await service.get_violation(
+        session, record_id=record_id, department_scope=reader.organisation_code
+    )
+
+
+VisibleViolation = Annotated[LedgerRecord, Depends(visible_violation)]
+
+
+@violations_router.get(
+    "",
+    response_model=ViolationPage,
+    responses=responses_for(Unauthenticated, RoleNotAllowed, OutsideOrganisation, InvalidInput),
+)
+async def list_violations(
+    reader: RecordReader,
+    session: DbSession,
+    department: Annotated[str | None, Query(max_length=64)] = None,
+    rule: Annotated[str | None, Query(max_length=64, description="A rule code cited")] = None,
+    platform: Annotated[str | None, Query(max_length=16)] = None,
+    after: Annotated[
+        int | None, Query(ge=0, description="The `next_cursor` of the previous page")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ViolationPage:
+    """Recorded violations in ledger order, optionally filtered by department, cited rule and
+    platform. A credential bound to a department sees only that department's violations.
+    Pages are cut on the ledger sequence, so they stay stable while records are appended."""
+    if (
+        department is not None
+        and reader.organisation_code is not None
+        and department != reader.organisation_code
+    ):
+        raise OutsideOrganisation(f"This credential reads only {reader.organisation_code}.")
+    records, next_cursor = await service.list_violations(
+        session,
+        department_scope=reader.organisation_code,
+        department=department,
+        rule=rule,
+        platform=platform,
+        after=after,
+        limit=limit,
+    )
+    return ViolationPage(
+        items=[ViolationRead.model_validate(record) for record in records],
+        next_cursor=next_cursor,
+    )
+
+
+@violations_router.get(
+    "/{record_id}",
+    response_model=ViolationRead,
+    responses=responses_for(Unauthenticated, RoleNotAllowed, ViolationNotFound),
+)
+async def read_violation(record: VisibleViolation) -> ViolationRead:
+    """One violation record, if the credential may read its department."""
+    return ViolationRead.model_validate(record)
+
+
+@audit_router.get(
+    "/verify",
+    response_model=ChainVerificationRead,
+    responses=responses_for(Unauthenticated, RoleNotAllowed),
+)
+async def verify_chain(
+    auditor: Auditor, session: DbSession, settings: Settings
+) -> ChainVerificationRead:
+    """Recompute the whole hash chain from the first record and say whether it is intact.
+
+    A broken chain names its first broken link (sequence, id and why). `head_hash` is the
+    chain hash of the last intact record: an auditor who keeps it can later prove that the
+    ledger was extended, not rewritten."""
+    verification = await service.verify_ledger(session, batch_size=settings.verify_batch_size)
+    return ChainVerificationRead.model_validate(verification)

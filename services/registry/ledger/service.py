@@ -1,0 +1,266 @@
+"""Appending to the ledger, recording review's determinations, and reading the ledger back:
+violations for readers, the whole chain for verification."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.catalogue.service import current_catalogue_version
+from services.registry.ledger.chain import (
+    GENESIS_HASH,
+    ChainVerification,
+    ChainVerifier,
+    content_hash,
+    link_hash,
+)
+from services.registry.ledger.errors import (
+    ConflictingDetermination,
+    RecordAlreadyExists,
+    ViolationNotFound,
+)
+from services.registry.ledger.models import RECORD_KINDS, LedgerRecord, RecordKind
+from shared.db import utcnow
+from shared.messages import DeterminationRecorded, RecordCreated
+from shared.outbox import stage_message
+
+logger = structlog.get_logger(__name__)
+
+# Key of the transaction-level advisory lock that serialises appends to the single chain
+# ("registry" in ASCII). Distinct from the migrations' hashtext(schema) locks.
+LEDGER_LOCK_KEY = 0x7265_6769_7374_7279
+
+
+@dataclass(frozen=True)
+class RecordEntry:
+    """What a new record says; the ledger adds its id, place in the chain and hashes."""
+
+    record_kind: RecordKind
+    case_id: uuid.UUID
+    submission_id: uuid.UUID
+    department: str
+    employee_ref: str
+    employee_name: str
+    rules_cited: list[str]
+    platform: str
+    reasons: str
+    determined_by: uuid.UUID
+    countersigned_by: uuid.UUID | None
+    effective_on: date
+    reported_at: datetime
+    supersedes_id: uuid.UUID | None = None
+
+
+async def lock_ledger(session: AsyncSession) -> None:
+    """Take the ledger's append lock until the transaction ends (re-entrant within it)."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LEDGER_LOCK_KEY})
+
+
+async def append_record(session: AsyncSession, *, entry: RecordEntry) -> LedgerRecord:
+    """Append one record at the head of the chain, in the caller's transaction.
+
+    Appends are serialised by the ledger lock, so the head read here is still the head when
+    the record is inserted: sequences stay gap-free and the chain stays linear.
+    """
+    if entry.record_kind not in RECORD_KINDS:
+        raise ValueError(f"unknown record kind: {entry.record_kind}")
+    await lock_ledger(session)
+    if entry.supersedes_id is None:
+        existing = await session.scalar(
+            select(LedgerRecord.id).where(
+                LedgerRecord.case_id == entry.case_id,
+                LedgerRecord.record_kind == entry.record_kind,
+                LedgerRecord.supersedes_id.is_(None),
+            )
+        )
+        if existing is not None:
+            raise RecordAlreadyExists(
+                f"Case {entry.case_id} already has a {entry.record_kind} record.",
+                existing_id=existing,
+            )
+    head = (
+        await session.execute(
+            select(LedgerRecord.sequence, LedgerRecord.chain_hash)
+            .order_by(LedgerRecord.sequence.desc())
+            .limit(1)
+        )
+    ).first()
+    sequence, previous_hash = (head.sequence + 1, head.chain_hash) if head else (1, GENESIS_HASH)
+    content: dict[str, Any] = {
+        **asdict(entry),
+        "rules_cited": list(entry.rules_cited),
+        "id": uuid.uuid4(),
+        "sequence": sequence,
+        "recorded_at": utcnow(),
+        "catalogue_version": await current_catalogue_version(session),
+    }
+    digest = content_hash(content)
+    record = LedgerRecord(
+        **content,
+        content_hash=digest,
+        previous_hash=previous_hash,
+        chain_hash=link_hash(previous_hash=previous_hash, content_hash=digest),
+    )
+    session.add(record)
+    await session.flush()
+    return record
+
+
+def _same_determination(record: LedgerRecord, entry: RecordEntry) -> bool:
+    return (
+        record.record_kind == entry.record_kind
+        and record.submission_id == entry.submission_id
+        and record.employee_ref == entry.employee_ref
+        and list(record.rules_cited) == list(entry.rules_cited)
+        and record.reasons == entry.reasons
+        and record.effective_on == entry.effective_on
+        and record.determined_by == entry.determined_by
+        and record.countersigned_by == entry.countersigned_by
+    )
+
+
+async def record_determination(
+    session: AsyncSession, *, determination: DeterminationRecorded, correlation_id: str
+) -> LedgerRecord | None:
+    """Record a final determination (a violation or a cleared finding) and announce it.
+
+    Returns None when the ledger already holds this very determination (a copy sent under
+    another message id): nothing is appended or announced again. A different determination
+    for a case already recorded is refused with ConflictingDetermination.
+    """
+    entry = RecordEntry(
+        record_kind="violation" if determination.finding == "violation" else "cleared_finding",
+        case_id=determination.case_id,
+        submission_id=determination.submission_id,
+        department=determination.department,
+        employee_ref=determination.employee_ref,
+        employee_name=determination.employee_name,
+        rules_cited=list(determination.rules_cited),
+        platform=determination.platform,
+        reasons=determination.reasons,
+        determined_by=determination.determined_by,
+        countersigned_by=determination.countersigned_by,
+        effective_on=determination.effective_on,
+        reported_at=determination.reported_at,
+    )
+    # Under the lock, so two copies processed at once cannot both pass this check.
+    await lock_ledger(session)
+    earlier = await session.scalar(
+        select(LedgerRecord).where(
+            LedgerRecord.case_id == determination.case_id,
+            LedgerRecord.record_kind.in_(RECORD_KINDS),
+            LedgerRecord.supersedes_id.is_(None),
+        )
+    )
+    if earlier is not None:
+        if _same_determination(earlier, entry):
+            logger.info(
+                "determination already recorded", case_id=str(entry.case_id), record_id=earlier.id
+            )
+            return None
+        raise ConflictingDetermination(
+            f"Case {entry.case_id} already has {earlier.record_kind} record {earlier.id}; "
+            "a different determination must come as a superseding record."
+        )
+    record = await append_record(session, entry=entry)
+    await stage_message(
+        session,
+        RecordCreated(
+            record_id=record.id,
+            record_kind=record.record_kind,
+            case_id=record.case_id,
+            submission_id=record.submission_id,
+            recorded_at=record.recorded_at,
+        ),
+        producer="registry",
+        correlation_id=correlation_id,
+    )
+    return record
+
+
+async def list_violations(
+    session: AsyncSession,
+    *,
+    department_scope: str | None,
+    department: str | None = None,
+    rule: str | None = None,
+    platform: str | None = None,
+    after: int | None = None,
+    limit: int = 50,
+) -> tuple[list[LedgerRecord], int | None]:
+    """One page of violation records in chain order, and the cursor of the next page.
+
+    department_scope is the reader's own department (None: every department); the department
+    filter narrows within it.
+    """
+    query = select(LedgerRecord).where(LedgerRecord.record_kind == "violation")
+    for column, wanted in (
+        (LedgerRecord.department, department_scope),
+        (LedgerRecord.department, department),
+        (LedgerRecord.platform, platform),
+    ):
+        if wanted is not None:
+            query = query.where(column == wanted)
+    if rule is not None:
+        query = query.where(LedgerRecord.rules_cited.contains([rule]))
+    if after is not None:
+        query = query.where(LedgerRecord.sequence > after)
+    # One row beyond the page tells whether another page follows.
+    rows = list(
+        (await session.scalars(query.order_by(LedgerRecord.sequence).limit(limit + 1))).all()
+    )
+    page = rows[:limit]
+    next_cursor = page[-1].sequence if len(rows) > limit else None
+    return page, next_cursor
+
+
+async def get_violation(
+    session: AsyncSession, *, record_id: uuid.UUID, department_scope: str | None
+) -> LedgerRecord:
+    """The violation record if the reader may see it; 404 otherwise, whether or not it exists."""
+    query = select(LedgerRecord).where(
+        LedgerRecord.id == record_id, LedgerRecord.record_kind == "violation"
+    )
+    if department_scope is not None:
+        query = query.where(LedgerRecord.department == department_scope)
+    record = await session.scalar(query)
+    if record is None:
+        raise ViolationNotFound(f"No violation {record_id} for this credential.")
+    return record
+
+
+async def verify_ledger(session: AsyncSession, *, batch_size: int) -> ChainVerification:
+    """Recompute the whole chain in sequence order, batch by batch (keyset on sequence).
+
+    Rows are read as plain mappings, not ORM objects, so nothing accumulates in the session.
+    Appends that commit meanwhile only extend the chain, so a batch read later stays consistent
+    with the batches before it.
+    """
+    verifier = ChainVerifier()
+    table = LedgerRecord.__table__
+    after = 0
+    while True:
+        batch = (
+            (
+                await session.execute(
+                    select(table)
+                    .where(table.c.sequence > after)
+                    .order_by(table.c.sequence)
+                    .limit(batch_size)
+                )
+            )
+            .mappings()
+            .all()
+        )
+        for stored in batch:
+            if not verifier.check(dict(stored)):
+                return verifier.result()
+        if len(batch) < batch_size:
+            return verifier.result()
+        after = batch[-1]["sequence"]

@@ -1,0 +1,45 @@
+"""Dependencies that resolve the calling reader and check its role."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+import structlog
+from fastapi import Depends, Header
+
+from services.registry.readers.errors import RoleNotAllowed
+from services.registry.readers.models import ReaderCredential, ReaderRole
+from services.registry.readers.service import authenticate_reader
+from shared.credentials import parse_bearer
+from shared.http import DbSession
+
+
+async def current_reader(
+    session: DbSession, authorization: Annotated[str | None, Header()] = None
+) -> ReaderCredential:
+    key_id, secret = parse_bearer(authorization)
+    credential = await authenticate_reader(session, key_id=key_id, secret=secret)
+    structlog.contextvars.bind_contextvars(reader_key_id=credential.key_id)
+    return credential
+
+
+CurrentReader = Annotated[ReaderCredential, Depends(current_reader)]
+
+
+def reader_with_role(
+    *roles: ReaderRole,
+) -> Callable[[ReaderCredential], Awaitable[ReaderCredential]]:
+    async def check(reader: CurrentReader) -> ReaderCredential:
+        if reader.role not in roles:
+            raise RoleNotAllowed(f"Only {' or '.join(roles)} credentials may do this.")
+        return reader
+
+    return check
+
+
+# Personal data of a finding: for those whose role needs it, never dashboards.
+RecordReader = Annotated[
+    ReaderCredential, Depends(reader_with_role("auditor", "competent_authority"))
+]
+Auditor = Annotated[ReaderCredential, Depends(reader_with_role("auditor"))]

@@ -1,0 +1,14 @@
+"""registry's arq worker: appends review's final determinations to the ledger, and relays
+registry's outbox (record.created, catalogue.rules_published)."""
+
+from __future__ import annotations
+
+from services.registry.ledger.tasks import on_determination_recorded
+from services.registry.settings import get_settings
+from shared.worker import worker_settings
+
+WorkerSettings = worker_settings(
+    service="registry",
+    settings=get_settings(),
+    handlers=[on_determination_recorded],
+)

@@ -1,0 +1,79 @@
+"""Small factories for registry tests: reader tokens, determinations and ledger records."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.registry.ledger.models import LedgerRecord
+from services.registry.ledger.service import RecordEntry, append_record
+from services.registry.readers.models import ReaderRole
+from services.registry.readers.service import issue_reader_credential
+from shared.db import unit_of_work
+from shared.messages import DeterminationRecorded
+
+
+async def issue_reader(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    role: ReaderRole = "auditor",
+    organisation_code: str | None = None,
+) -> str:
+    async with unit_of_work(sessionmaker) as session:
+        _, issued = await issue_reader_credential(
+            session,
+            label=f"test {role} {organisation_code or 'all'}",
+            role=role,
+            organisation_code=organisation_code,
+        )
+    return issued.token
+
+
+def determination(**overrides: Any) -> DeterminationRecorded:
+    fields: dict[str, Any] = {
+        "case_id": uuid.uuid4(),
+        "submission_id": uuid.uuid4(),
+        "department": "HEALTH",
+        "employee_ref": f"EMP-{uuid.uuid4().hex[:6]}",
+        "employee_name": "Kamran Yousaf",
+        "finding": "violation",
+        "rules_cited": ["CR1964-22"],
+        "reasons": "The post embarrasses the government.",
+        "platform": "facebook",
+        "determined_by": uuid.uuid4(),
+        "countersigned_by": uuid.uuid4(),
+        "effective_on": date(2026, 11, 20),
+        "reported_at": datetime(2026, 11, 1, 5, 0, 0, 123456, tzinfo=UTC),
+    }
+    fields.update(overrides)
+    return DeterminationRecorded(**fields)
+
+
+def record_entry(**overrides: Any) -> RecordEntry:
+    fields: dict[str, Any] = {
+        "record_kind": "violation",
+        "case_id": uuid.uuid4(),
+        "submission_id": uuid.uuid4(),
+        "department": "HEALTH",
+        "employee_ref": f"EMP-{uuid.uuid4().hex[:6]}",
+        "employee_name": "Sana Malik",
+        "rules_cited": ["CR1964-18"],
+        "platform": "whatsapp",
+        "reasons": "Shared an internal circular in a public group.",
+        "determined_by": uuid.uuid4(),
+        "countersigned_by": uuid.uuid4(),
+        "effective_on": date(2026, 11, 21),
+        "reported_at": datetime(2026, 11, 2, 9, 30, tzinfo=UTC),
+    }
+    fields.update(overrides)
+    return RecordEntry(**fields)
+
+
+async def append_entry(
+    sessionmaker: async_sessionmaker[AsyncSession], **overrides: Any
+) -> LedgerRecord:
+    async with unit_of_work(sessionmaker) as session:
+        return await append_record(session, entry=record_entry(**overrides))

@@ -1,0 +1,187 @@
+"""The hash chain's pure functions: canonical content, content and link hashes, and the
+verifier naming the first broken link."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from services.registry.ledger.chain import (
+    CHAINED_FIELDS,
+    GENESIS_HASH,
+    ChainVerifier,
+    canonical_content,
+    content_hash,
+    link_hash,
+)
+
+
+def content(sequence: int, **overrides: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "id": uuid.UUID(int=sequence),
+        "sequence": sequence,
+        "record_kind": "violation",
+        "supersedes_id": None,
+        "case_id": uuid.UUID(int=1000 + sequence),
+        "submission_id": uuid.UUID(int=2000 + sequence),
+        "department": "HEALTH",
+        "employee_ref": f"EMP-{sequence}",
+        "employee_name": "Kamran Yousaf",
+        "rules_cited": ["CR1964-22"],
+        "platform": "facebook",
+        "reasons": "The post embarrasses the government.",
+        "determined_by": uuid.UUID(int=3000),
+        "countersigned_by": uuid.UUID(int=3001),
+        "effective_on": date(2026, 11, 20),
+        "recorded_at": datetime(2026, 11, 23, 8, 0, sequence, tzinfo=UTC),
+        "reported_at": datetime(2026, 11, 1, 5, 0, tzinfo=UTC),
+        "catalogue_version": 1,
+    }
+    fields.update(overrides)
+    return fields
+
+
+def chain_of(length: int) -> list[dict[str, Any]]:
+    """Stored records as the ledger writes them: content plus the three hashes."""
+    records: list[dict[str, Any]] = []
+    previous = GENESIS_HASH
+    for sequence in range(1, length + 1):
+        record = content(sequence)
+        digest = content_hash(record)
+        record |= {
+            "content_hash": digest,
+            "previous_hash": previous,
+            "chain_hash": link_hash(previous_hash=previous, content_hash=digest),
+        }
+        previous = record["chain_hash"]
+        records.append(record)
+    return records
+
+
+def verify(records: list[dict[str, Any]]) -> ChainVerifier:
+    verifier = ChainVerifier()
+    for record in records:
+        if not verifier.check(record):
+            break
+    return verifier
+
+
+def test_canonical_content_is_sorted_compact_json_of_the_chained_fields() -> None:
+    record = content(1) | {"content_hash": "ignored", "unrelated": object()}
+    canonical = canonical_content(record).decode()
+    assert canonical.startswith('{"case_id":"00000000-0000-0000-0000-0000000003e9",')
+    parsed = json.loads(canonical)
+    assert canonical == json.dumps(
+        parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    assert '"effective_on":"2026-11-20"' in canonical
+    assert '"recorded_at":"2026-11-23T08:00:01.000000+00:00"' in canonical
+    assert '"supersedes_id":null' in canonical
+    assert set(parsed) == set(CHAINED_FIELDS)
+
+
+def test_the_same_instant_in_another_zone_hashes_the_same() -> None:
+    karachi = timezone(timedelta(hours=5))
+    original = content(1)
+    shifted = content(1, reported_at=original["reported_at"].astimezone(karachi))
+    assert content_hash(shifted) == content_hash(original)
+
+
+def test_a_naive_timestamp_is_refused() -> None:
+    with pytest.raises(ValueError, match="time zone"):
+        content_hash(content(1, recorded_at=datetime(2026, 11, 23, 8, 0)))
+
+
+@pytest.mark.parametrize(
+    ("field", "tampered"),
+    [
+        ("employee_name", "Someone Else"),
+        ("rules_cited", ["CR1964-18"]),
+        ("rules_cited", ["CR1964-22", "CR1964-18"]),
+        ("reasons", "The post embarrasses the government"),
+        ("effective_on", date(2026, 11, 21)),
+        ("recorded_at", datetime(2026, 11, 23, 8, 0, 1, 1, tzinfo=UTC)),
+        ("countersigned_by", None),
+        ("department", "EDUCATION"),
+    ],
+)
+def test_tampering_any_field_changes_the_content_hash(field: str, tampered: Any) -> None:
+    assert content_hash(content(1, **{field: tampered})) != content_hash(content(1))
+
+
+def test_link_hash_depends_on_both_hashes() -> None:
+    a, b = "a" * 64, "b" * 64
+    assert link_hash(previous_hash=a, content_hash=b) != link_hash(previous_hash=b, content_hash=a)
+    assert len(link_hash(previous_hash=GENESIS_HASH, content_hash=a)) == 64
+
+
+def test_an_untouched_chain_is_intact_and_reports_its_head() -> None:
+    records = chain_of(5)
+    result = verify(records).result()
+    assert result.status == "intact"
+    assert result.records_checked == 5
+    assert result.head_hash == records[-1]["chain_hash"]
+    assert result.first_broken is None
+
+
+def test_an_empty_chain_is_intact_at_the_genesis() -> None:
+    result = ChainVerifier().result()
+    assert (result.status, result.records_checked, result.head_hash) == ("intact", 0, GENESIS_HASH)
+
+
+def test_an_altered_field_is_named_as_the_first_broken_link() -> None:
+    records = chain_of(5)
+    records[2]["reasons"] = "Nothing happened."
+    result = verify(records).result()
+    assert result.status == "broken"
+    assert result.first_broken is not None
+    assert (result.first_broken.sequence, result.first_broken.id) == (3, records[2]["id"])
+    assert "content" in result.first_broken.reason
+    assert result.records_checked == 3
+    assert result.head_hash == records[1]["chain_hash"]
+
+
+def test_recomputed_hashes_break_the_next_link() -> None:
+    records = chain_of(5)
+    forged = records[2] | {"reasons": "Nothing happened."}
+    forged["content_hash"] = content_hash(forged)
+    forged["chain_hash"] = link_hash(
+        previous_hash=forged["previous_hash"], content_hash=forged["content_hash"]
+    )
+    records[2] = forged
+    result = verify(records).result()
+    assert result.first_broken is not None
+    assert result.first_broken.sequence == 4
+    assert "previous hash" in result.first_broken.reason
+
+
+def test_a_removed_record_is_named_by_the_gap() -> None:
+    records = chain_of(5)
+    del records[1]
+    result = verify(records).result()
+    assert result.first_broken is not None
+    assert result.first_broken.sequence == 3
+    assert "missing" in result.first_broken.reason
+
+
+def test_a_forged_chain_hash_is_named() -> None:
+    records = chain_of(3)
+    records[0]["chain_hash"] = "f" * 64
+    result = verify(records).result()
+    assert result.first_broken is not None
+    assert result.first_broken.sequence == 1
+    assert "chain hash" in result.first_broken.reason
+
+
+def test_the_verifier_stops_at_the_first_break() -> None:
+    records = chain_of(4)
+    records[1]["employee_ref"] = "EMP-X"
+    records[3]["employee_ref"] = "EMP-Y"
+    verifier = verify(records)
+    assert verifier.check(records[3]) is False
+    first_broken = verifier.result().first_broken
+    assert first_broken is not None and first_broken.sequence == 2
