@@ -88,6 +88,7 @@ def worker_settings(
         "max_tries": settings.delivery_attempts + 1,
         "keep_result": RESULT_RETENTION_SECONDS,
         "max_jobs": 20,
+        "poll_delay": settings.worker_poll_seconds,
         "health_check_interval": 10,
         "allow_abort_jobs": False,
     }

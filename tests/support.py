@@ -65,6 +65,7 @@ async def run_worker(service: Service, queue: ArqRedis) -> int:
         key: value for key, value in vars(settings_class).items() if not key.startswith("__")
     }
     options.pop("redis_settings", None)
+    options.pop("poll_delay", None)
     worker = Worker(
         **options,
         redis_pool=queue,
