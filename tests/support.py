@@ -66,6 +66,8 @@ async def run_worker(service: Service, queue: ArqRedis) -> int:
     }
     options.pop("redis_settings", None)
     options.pop("poll_delay", None)
+    # Scheduled jobs are tested by calling them; here they would run at every burst start.
+    options.pop("cron_jobs", None)
     worker = Worker(
         **options,
         redis_pool=queue,

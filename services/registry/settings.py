@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -16,6 +17,18 @@ class RegistrySettings(ServiceSettings):
     # Records read per round trip when the chain is verified: memory stays flat however long
     # the ledger grows.
     verify_batch_size: int = Field(default=5000, ge=1, le=50_000)
+    # Ed25519 private key (32 raw bytes, base64) that signs the ledger's checkpoints. Local and
+    # test runs use a development key; production refuses to start without a real one.
+    checkpoint_signing_key: SecretStr | None = None
+    # An append-only file that receives a JSON line per checkpoint (a copy outside the database).
+    checkpoint_file: Path | None = None
+    checkpoint_every_minutes: int = Field(default=5, ge=1, le=60)
+
+    @model_validator(mode="after")
+    def _require_signing_key_in_production(self) -> RegistrySettings:
+        if self.environment == "production" and self.checkpoint_signing_key is None:
+            raise ValueError("REGISTRY_CHECKPOINT_SIGNING_KEY must be set in production")
+        return self
 
 
 @lru_cache

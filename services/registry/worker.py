@@ -1,8 +1,10 @@
 """registry's arq worker: appends review's final determinations to the ledger, and relays
-registry's outbox (record.created, catalogue.rules_published)."""
+registry's outbox (record.created, catalogue.rules_published); signs ledger checkpoints on a
+schedule."""
 
 from __future__ import annotations
 
+from services.registry.checkpoints.tasks import checkpoint_schedule
 from services.registry.ledger.tasks import on_determination_recorded
 from services.registry.settings import get_settings
 from shared.worker import worker_settings
@@ -11,4 +13,5 @@ WorkerSettings = worker_settings(
     service="registry",
     settings=get_settings(),
     handlers=[on_determination_recorded],
+    cron_jobs=[checkpoint_schedule()],
 )

@@ -127,7 +127,11 @@ async def test_verify_says_intact_after_appends(
     response = await registry_api.get("/v1/audit/verify", headers=auditor)
     assert response.status_code == 200, response.text
     count, _, _ = await chain_shape(sessionmaker)
-    assert response.json() == {
+    verification = response.json()
+    # Other tests of the run may have signed a checkpoint; if so, it must hold.
+    checkpoint = verification.pop("checkpoint")
+    assert checkpoint is None or checkpoint["holds"] is True
+    assert verification == {
         "status": "intact",
         "records_checked": count,
         "head_hash": head.chain_hash,

@@ -8,10 +8,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from services.registry.checkpoints.schemas import CheckpointList, CheckpointRead
+from services.registry.checkpoints.service import check_latest_checkpoint, recent_checkpoints
 from services.registry.ledger import service
 from services.registry.ledger.errors import ViolationNotFound
 from services.registry.ledger.models import LedgerRecord
-from services.registry.ledger.schemas import ChainVerificationRead, ViolationPage, ViolationRead
+from services.registry.ledger.schemas import (
+    ChainVerificationRead,
+    CheckpointCheckRead,
+    ViolationPage,
+    ViolationRead,
+)
 from services.registry.readers.auth import Auditor, RecordReader
 from services.registry.readers.errors import OutsideOrganisation, RoleNotAllowed
 from services.registry.settings import RegistrySettings, get_settings
@@ -98,4 +105,29 @@ async def verify_chain(
     chain hash of the last intact record: an auditor who keeps it can later prove that the
     ledger was extended, not rewritten."""
     verification = await service.verify_ledger(session, batch_size=settings.verify_batch_size)
-    return ChainVerificationRead.model_validate(verification)
+    checkpoint = await check_latest_checkpoint(session)
+    read = ChainVerificationRead.model_validate(verification)
+    if checkpoint is None:
+        return read
+    return read.model_copy(
+        update={
+            "checkpoint": CheckpointCheckRead.model_validate(checkpoint),
+            "status": read.status if checkpoint.holds else "broken",
+        }
+    )
+
+
+@audit_router.get(
+    "/checkpoints",
+    response_model=CheckpointList,
+    responses=responses_for(Unauthenticated, RoleNotAllowed),
+)
+async def list_checkpoints(
+    auditor: Auditor,
+    session: DbSession,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> CheckpointList:
+    """The latest signed checkpoints of the ledger's head, newest first. Keep them: each proves
+    the ledger then held at least `record_count` records ending in `head_hash`."""
+    checkpoints = await recent_checkpoints(session, limit=limit)
+    return CheckpointList(items=[CheckpointRead.model_validate(c) for c in checkpoints])

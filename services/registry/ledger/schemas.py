@@ -52,6 +52,15 @@ class BrokenLinkRead(BaseModel):
     reason: str
 
 
+class CheckpointCheckRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    head_sequence: int
+    signed_at: str
+    holds: bool
+    reason: str | None
+
+
 class ChainVerificationRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -61,3 +70,8 @@ class ChainVerificationRead(BaseModel):
         description="Chain hash of the last record found intact; keep it to detect a rewrite"
     )
     first_broken: BrokenLinkRead | None
+    checkpoint: CheckpointCheckRead | None = Field(
+        default=None,
+        description="The ledger against its latest signed checkpoint: catches a truncation or "
+        "a rewrite even when every hash was recomputed",
+    )
