@@ -27,6 +27,7 @@ from shared.db import create_engine, create_sessionmaker
 from shared.errors import PayloadTooLarge, install_problem_handlers, problem_response
 from shared.logging import configure_logging
 from shared.messages import Service
+from shared.ratelimit import RateLimiter
 from shared.settings import ServiceSettings
 
 logger = structlog.get_logger(__name__)
@@ -41,6 +42,8 @@ class ServiceResources:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     redis: ArqRedis
+    # Counters live in Redis so that every replica shares them; see shared.ratelimit.
+    rate_limiter: RateLimiter
 
 
 def get_resources(request: Request) -> ServiceResources:
@@ -215,6 +218,7 @@ def create_service_app(
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
             redis=redis,
+            rate_limiter=RateLimiter(redis=redis, namespace=f"{settings.queue_prefix}:{service}"),
         )
         logger.info("api started", service=service)
         try:

@@ -1,9 +1,10 @@
-"""intake's arq worker: status events from review and registry, catalogue updates, and the
-outbox relay for report.received."""
+"""intake's arq worker: status events from review and registry, catalogue updates, the
+outbox relay for report.received, and the pruning of expired idempotency keys."""
 
 from __future__ import annotations
 
 from services.intake.catalogue.tasks import on_rules_catalogue_published
+from services.intake.idempotency.tasks import prune_idempotency_keys_cron
 from services.intake.reports.tasks import on_case_status_changed, on_record_created
 from services.intake.settings import get_settings
 from shared.worker import worker_settings
@@ -12,4 +13,5 @@ WorkerSettings = worker_settings(
     service="intake",
     settings=get_settings(),
     handlers=[on_case_status_changed, on_record_created, on_rules_catalogue_published],
+    cron_jobs=[prune_idempotency_keys_cron],
 )

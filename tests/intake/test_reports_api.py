@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.factories import bearer, create_client, report_body, unique_code
+from tests.intake.support import assert_problem
 from tests.support import count_rows
 
 pytestmark = pytest.mark.usefixtures("catalogue")
@@ -24,15 +25,6 @@ STORED_TABLES = (
 
 async def stored_counts(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, int]:
     return {table: await count_rows(sessionmaker, table) for table in STORED_TABLES}
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    problem: dict[str, Any] = response.json()
-    assert problem["status"] == status
-    assert problem["title"] and problem["detail"] and problem["code"]
-    return problem
 
 
 async def test_accepted_report_is_stored_with_its_outgoing_message(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 
 from services.intake.clients.auth import department_client
 from services.intake.clients.models import ClientCredential
+from services.intake.idempotency.routing import IntakeRoute
 from services.intake.reports import service
 from services.intake.reports.schemas import (
     ReportAccepted,
@@ -27,8 +28,10 @@ from shared.errors import (
     responses_for,
 )
 from shared.http import CorrelationIdHeader, DbSession
+from shared.ratelimit import TooManyRequests
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"])
+# IntakeRoute: every POST here honours Idempotency-Key.
+router = APIRouter(prefix="/v1/reports", tags=["reports"], route_class=IntakeRoute)
 
 ReportWriter = Annotated[ClientCredential, Depends(department_client("reports:write"))]
 StatusReader = Annotated[ClientCredential, Depends(department_client("status:read"))]
@@ -39,7 +42,9 @@ Settings = Annotated[IntakeSettings, Depends(get_settings)]
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=ReportAccepted,
-    responses=responses_for(Unauthenticated, Forbidden, InvalidInput, PayloadTooLarge),
+    responses=responses_for(
+        Unauthenticated, Forbidden, InvalidInput, PayloadTooLarge, TooManyRequests
+    ),
 )
 async def submit_report(
     report_in: ReportCreate,
@@ -47,10 +52,12 @@ async def submit_report(
     session: DbSession,
     settings: Settings,
     correlation_id: CorrelationIdHeader,
+    response: Response,
 ) -> ReportAccepted:
     """Submit a report of a suspected breach. The department is the credential's own.
 
-    Answers 202 with the report's id once it is stored; review opens a case from it.
+    Answers 202 with the report's id once it is stored, and its status URL in `Location`;
+    review opens a case from it. Send an `Idempotency-Key` to make retries safe.
     """
     report = await service.accept_report(
         session,
@@ -59,13 +66,15 @@ async def submit_report(
         settings=settings,
         correlation_id=correlation_id,
     )
-    return ReportAccepted(id=report.id, status=report.status, status_url=f"/v1/reports/{report.id}")
+    status_url = f"/v1/reports/{report.id}"
+    response.headers["Location"] = status_url
+    return ReportAccepted(id=report.id, status=report.status, status_url=status_url)
 
 
 @router.get(
     "/{report_id}",
     response_model=ReportRead,
-    responses=responses_for(Unauthenticated, Forbidden, NotFound),
+    responses=responses_for(Unauthenticated, Forbidden, NotFound, TooManyRequests),
 )
 async def read_report(report_id: uuid.UUID, client: StatusReader, session: DbSession) -> ReportRead:
     """A report of the caller's department, with its status history."""
