@@ -97,6 +97,7 @@ SubmissionStatus = Literal[
     "in_review",
     "notice_issued",
     "reply_received",
+    "reply_window_lapsed",
     "determined",
     "recorded",
     "dismissed",

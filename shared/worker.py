@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -76,7 +77,13 @@ def worker_settings(
             consumer_function(handler, timeout_seconds=settings.job_timeout_seconds)
             for handler in handlers
         ],
-        "cron_jobs": list(cron_jobs),
+        # arq's cron job ids ("cron:<name>:<time>") are global to the Redis database: the queue's
+        # name in each job's name keeps stacks sharing a Redis from suppressing each other's
+        # runs, while within one stack the id still makes a run happen once across workers.
+        "cron_jobs": [
+            dataclasses.replace(job, name=f"{queue_name(settings, service)}:{job.name}")
+            for job in cron_jobs
+        ],
         "queue_name": queue_name(settings, service),
         "redis_settings": redis_settings(settings),
         "job_serializer": serialize_job,

@@ -90,6 +90,24 @@ async def test_report_travels_from_portal_to_registry_and_back(
         f"{case_url}/reply", json={"statement": "I regret the post."}, headers=member.headers
     )
     assert reply.status_code == 200, reply.text
+    # The determination also waits for the hearing, held or waived.
+    ungated = await review_api.post(
+        f"{case_url}/determination",
+        json={"finding": "violation", "rules_cited": ["CR1964-22"], "reasons": "too early"},
+        headers=member.headers,
+    )
+    assert ungated.status_code == 409 and "hearing" in ungated.json()["detail"]
+    hearing = await review_api.post(
+        f"{case_url}/hearing",
+        json={
+            "held_on": reply.json()["notice"]["issued_at"][:10],
+            "attendees": ["Kamran Yousaf (employee)", "Bilal Ahmed (member)"],
+            "minutes": "The employee said he removed the post the same day.",
+        },
+        headers=member.headers,
+    )
+    assert hearing.status_code == 200, hearing.text
+    assert hearing.json()["hearing"]["outcome"] == "held"
     determined = await review_api.post(
         f"{case_url}/determination",
         json={

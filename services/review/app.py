@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.review.cases.router import router as cases_router
 from services.review.settings import get_settings
+from services.review.units.router import router as units_router
 from shared.catalogue_replica import rules_replica_loaded
 from shared.http import create_service_app
 
@@ -20,10 +21,11 @@ def create_app() -> FastAPI:
         service="review",
         title="Conduct review",
         description=(
-            "Monitoring units work their cases here: notice, reply, determination and the "
-            "chair's countersignature, each step gated and on the record."
+            "Monitoring units work their cases here: notice, reply, hearing, determination and "
+            "the chair's countersignature, each step gated and on the record; chairs manage "
+            "their unit's members."
         ),
         settings=get_settings(),
         readiness_checks={"rules catalogue": rules_replica_ready},
-        routers=[cases_router],
+        routers=[cases_router, units_router],
     )

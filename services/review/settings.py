@@ -16,6 +16,15 @@ class ReviewSettings(ServiceSettings):
     # Used when a case's rules are not (yet) in the local catalogue replica.
     default_reply_window_working_days: int = Field(default=14, ge=1, le=90)
 
+    # How long a case may sit untouched at each stage before it is escalated to the unit's
+    # chair, in working days. The reply window (notice_issued) has its own clock and lapses
+    # instead; a determination awaiting the chair's countersignature is the chair's own step.
+    received_deadline_working_days: int = Field(default=2, ge=1, le=90)
+    assigned_deadline_working_days: int = Field(default=3, ge=1, le=90)
+    in_review_deadline_working_days: int = Field(default=10, ge=1, le=90)
+    hearing_deadline_working_days: int = Field(default=10, ge=1, le=90)
+    determination_deadline_working_days: int = Field(default=10, ge=1, le=90)
+
 
 @lru_cache
 def get_settings() -> ReviewSettings:

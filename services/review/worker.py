@@ -1,15 +1,40 @@
-"""review's arq worker: opens and assigns cases from reports, follows registry's records, and
-relays review's outbox (status changes, determinations)."""
+"""review's arq worker: opens and assigns cases from reports, follows registry's records, runs
+the sweeps every minute (waiting cases, reply windows, stage deadlines), and relays review's
+outbox (status changes, determinations)."""
 
 from __future__ import annotations
 
-from services.review.cases.tasks import on_record_created, on_report_received
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+
+from arq.cron import CronJob, cron
+from arq.typing import WorkerCoroutine
+
+from services.review.cases.tasks import (
+    on_record_created,
+    on_report_received,
+    sweep_deadlines,
+    sweep_waiting_cases,
+)
 from services.review.catalogue.tasks import on_rules_catalogue_published
 from services.review.settings import get_settings
 from shared.worker import worker_settings
 
+settings = get_settings()
+
+
+def every_minute(job: Callable[[dict[str, Any]], Awaitable[object]], *, second: int) -> CronJob:
+    # The sweeps are safe to overlap, so several workers running them is harmless.
+    # arq's protocol also admits extra arguments, which a cron job is never given.
+    return cron(cast(WorkerCoroutine, job), second=second)
+
+
 WorkerSettings = worker_settings(
     service="review",
-    settings=get_settings(),
+    settings=settings,
     handlers=[on_report_received, on_record_created, on_rules_catalogue_published],
+    cron_jobs=[
+        every_minute(sweep_waiting_cases, second=0),
+        every_minute(sweep_deadlines, second=30),
+    ],
 )

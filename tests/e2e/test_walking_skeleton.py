@@ -1,6 +1,7 @@
 """Steps 1-6 of the walking skeleton over real HTTP against real processes: a portal reports,
-review assigns, the member serves notice, records the reply and a violation, the chair
-countersigns, the registry records and verifies, and the portal sees "recorded"."""
+review assigns, the member serves notice, records the reply, the waived hearing and a
+violation, the chair countersigns, the registry records and verifies, and the portal sees
+"recorded"."""
 
 from __future__ import annotations
 
@@ -62,10 +63,12 @@ async def test_report_to_recorded_violation_over_the_real_stack(
         assert time.monotonic() - started < 5
         case_url = f"{urls['review']}/v1/cases/{case['id']}"
 
-        # 4. Notice, reply, determination by the member; the chair countersigns.
+        # 4. Notice, reply, hearing (waived), determination by the member; the chair
+        # countersigns.
         for step, body in (
             ("notice", {"allegations": "Rule 22 of the Conduct Rules 1964: the post."}),
             ("reply", {"statement": "I deleted the post the same day."}),
+            ("hearing", {"waived": True, "reason": "The employee relies on the written reply."}),
             (
                 "determination",
                 {

@@ -4,48 +4,16 @@ separation of duties, and assignment that honours conflicts of interest."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.factories import (
-    SeededMember,
-    SeededUnit,
-    create_unit_with_members,
-    open_report_case,
-    unique_code,
-)
+from tests.factories import create_unit_with_members, open_report_case, unique_code
+from tests.review.steps import HEARING, NOTICE, REPLY, VIOLATION, act, assignee_of
 
 pytestmark = pytest.mark.usefixtures("catalogue")
-
-
-async def assignee_of(
-    unit: SeededUnit, case_id: uuid.UUID, review_api: httpx.AsyncClient
-) -> SeededMember:
-    for member in unit.members:
-        if (
-            await review_api.get(f"/v1/cases/{case_id}", headers=member.headers)
-        ).status_code == 200:
-            return member
-    raise AssertionError("nobody in the unit sees the case")
-
-
-async def act(
-    review_api: httpx.AsyncClient,
-    case_id: uuid.UUID,
-    step: str,
-    member: SeededMember,
-    body: dict[str, Any] | None = None,
-) -> httpx.Response:
-    return await review_api.post(f"/v1/cases/{case_id}/{step}", json=body, headers=member.headers)
-
-
-NOTICE = {"allegations": "Rule 22."}
-REPLY = {"statement": "My reply."}
-VIOLATION = {"finding": "violation", "rules_cited": ["CR1964-22"], "reasons": "Embarrassing."}
 
 
 async def test_only_the_assignee_and_the_chair_see_a_case(
@@ -78,7 +46,12 @@ async def test_steps_out_of_order_are_refused_with_409_and_change_nothing(
     case_id = await open_report_case(sessionmaker, department=department)
     member = await assignee_of(unit, case_id, review_api)
 
-    for step, body in (("reply", REPLY), ("determination", VIOLATION), ("countersign", None)):
+    for step, body in (
+        ("reply", REPLY),
+        ("hearing", HEARING),
+        ("determination", VIOLATION),
+        ("countersign", None),
+    ):
         actor = unit.chair if step == "countersign" else member
         response = await act(review_api, case_id, step, actor, body)
         assert response.status_code == 409, (step, response.text)
@@ -104,7 +77,12 @@ async def test_the_chair_cannot_act_for_the_assignee_and_members_cannot_counters
 
     refused = await act(review_api, case_id, "notice", unit.chair, NOTICE)
     assert refused.status_code == 403 and refused.json()["code"] == "not-assignee"
-    for step, body in (("notice", NOTICE), ("reply", REPLY), ("determination", VIOLATION)):
+    for step, body in (
+        ("notice", NOTICE),
+        ("reply", REPLY),
+        ("hearing", HEARING),
+        ("determination", VIOLATION),
+    ):
         assert (await act(review_api, case_id, step, member, body)).status_code == 200
     refused = await act(review_api, case_id, "countersign", member)
     assert refused.status_code == 403 and refused.json()["code"] == "not-chair"
@@ -120,8 +98,8 @@ async def test_a_finding_may_cite_only_alleged_rules(
     unit = await create_unit_with_members(sessionmaker, jurisdiction=[department])
     case_id = await open_report_case(sessionmaker, department=department)
     member = await assignee_of(unit, case_id, review_api)
-    await act(review_api, case_id, "notice", member, NOTICE)
-    await act(review_api, case_id, "reply", member, REPLY)
+    for step, body in (("notice", NOTICE), ("reply", REPLY), ("hearing", HEARING)):
+        assert (await act(review_api, case_id, step, member, body)).status_code == 200
 
     response = await act(
         review_api, case_id, "determination", member, {**VIOLATION, "rules_cited": ["CR1964-18"]}
@@ -138,7 +116,7 @@ async def test_a_finding_may_cite_only_alleged_rules(
         assert response.status_code == 422
         assert field in {error["field"] for error in response.json()["errors"]}
     case = (await review_api.get(f"/v1/cases/{case_id}", headers=member.headers)).json()
-    assert case["state"] == "reply_received" and case["determination"] is None
+    assert case["state"] == "hearing_concluded" and case["determination"] is None
 
 
 async def test_a_cleared_finding_is_final_without_countersignature(
@@ -148,8 +126,8 @@ async def test_a_cleared_finding_is_final_without_countersignature(
     unit = await create_unit_with_members(sessionmaker, jurisdiction=[department])
     case_id = await open_report_case(sessionmaker, department=department)
     member = await assignee_of(unit, case_id, review_api)
-    for step, body in (("notice", NOTICE), ("reply", REPLY)):
-        await act(review_api, case_id, step, member, body)
+    for step, body in (("notice", NOTICE), ("reply", REPLY), ("hearing", HEARING)):
+        assert (await act(review_api, case_id, step, member, body)).status_code == 200
     cleared = await act(
         review_api,
         case_id,

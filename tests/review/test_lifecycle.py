@@ -7,11 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.review.cases.lifecycle import (
+    GATES,
     TRANSITIONS,
     CaseState,
     IllegalTransition,
     can_transition,
     check_transition,
+    states_leading_to,
 )
 
 HAPPY_PATH = [
@@ -20,6 +22,7 @@ HAPPY_PATH = [
     CaseState.IN_REVIEW,
     CaseState.NOTICE_ISSUED,
     CaseState.REPLY_RECEIVED,
+    CaseState.HEARING_CONCLUDED,
     CaseState.DETERMINED,
     CaseState.RECORDED,
     CaseState.CLOSED,
@@ -37,6 +40,10 @@ def test_the_designed_path_is_legal() -> None:
         (CaseState.ASSIGNED, CaseState.DETERMINED),
         (CaseState.IN_REVIEW, CaseState.DETERMINED),
         (CaseState.NOTICE_ISSUED, CaseState.DETERMINED),
+        (CaseState.NOTICE_ISSUED, CaseState.HEARING_CONCLUDED),
+        (CaseState.REPLY_RECEIVED, CaseState.DETERMINED),
+        (CaseState.REPLY_WINDOW_LAPSED, CaseState.DETERMINED),
+        (CaseState.HEARING_CONCLUDED, CaseState.HEARING_CONCLUDED),
         (CaseState.NOTICE_ISSUED, CaseState.DISMISSED),
         (CaseState.RECEIVED, CaseState.NOTICE_ISSUED),
         (CaseState.DISMISSED, CaseState.IN_REVIEW),
@@ -58,11 +65,12 @@ def test_dismissed_and_closed_are_final() -> None:
 
 
 @given(st.lists(st.sampled_from(list(CaseState)), max_size=30))
-def test_no_sequence_reaches_a_determination_before_notice_and_reply(
+def test_no_sequence_reaches_a_determination_before_its_gates(
     attempts: list[CaseState],
 ) -> None:
     """Apply any sequence of attempted moves, keeping the legal ones: whenever the case reaches
-    'determined', a notice was served and a reply received or the window lapsed before it."""
+    'determined', a notice was served, then a reply received or the window lapsed, then a
+    hearing held or waived, in that order; and no state is ever visited twice."""
     state = CaseState.RECEIVED
     visited = [state]
     for target in attempts:
@@ -72,5 +80,37 @@ def test_no_sequence_reaches_a_determination_before_notice_and_reply(
         if state == CaseState.DETERMINED:
             before = visited[: visited.index(CaseState.DETERMINED)]
             assert CaseState.NOTICE_ISSUED in before
-            assert CaseState.REPLY_RECEIVED in before or CaseState.REPLY_WINDOW_LAPSED in before
-            assert before.index(CaseState.NOTICE_ISSUED) > before.index(CaseState.ASSIGNED)
+            replied = [
+                s for s in before if s in {CaseState.REPLY_RECEIVED, CaseState.REPLY_WINDOW_LAPSED}
+            ]
+            assert len(replied) == 1
+            assert CaseState.HEARING_CONCLUDED in before
+            assert (
+                before.index(CaseState.ASSIGNED)
+                < before.index(CaseState.NOTICE_ISSUED)
+                < before.index(replied[0])
+                < before.index(CaseState.HEARING_CONCLUDED)
+            )
+        assert len(visited) == len(set(visited))
+
+
+def test_every_state_but_the_first_has_a_gate_and_can_be_reached() -> None:
+    """The table and the gates describe the same machine: a state nobody can enter, or one
+    entered without a stated gate, would be a hole in the procedure."""
+    reachable = {CaseState.RECEIVED}
+    frontier = [CaseState.RECEIVED]
+    while frontier:
+        for target in TRANSITIONS[frontier.pop()]:
+            if target not in reachable:
+                reachable.add(target)
+                frontier.append(target)
+    assert reachable == set(CaseState)
+    assert set(GATES) == set(CaseState) - {CaseState.RECEIVED}
+
+
+def test_a_lapse_starts_only_from_a_served_notice() -> None:
+    assert states_leading_to(CaseState.REPLY_WINDOW_LAPSED) == {CaseState.NOTICE_ISSUED}
+    assert states_leading_to(CaseState.HEARING_CONCLUDED) == {
+        CaseState.REPLY_RECEIVED,
+        CaseState.REPLY_WINDOW_LAPSED,
+    }

@@ -19,6 +19,7 @@ class CaseState(StrEnum):
     NOTICE_ISSUED = "notice_issued"
     REPLY_RECEIVED = "reply_received"
     REPLY_WINDOW_LAPSED = "reply_window_lapsed"
+    HEARING_CONCLUDED = "hearing_concluded"
     DETERMINED = "determined"
     RECORDED = "recorded"
     APPEALED = "appealed"
@@ -37,8 +38,9 @@ TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
     CaseState.ASSIGNED: frozenset({CaseState.IN_REVIEW}),
     CaseState.IN_REVIEW: frozenset({CaseState.NOTICE_ISSUED, CaseState.DISMISSED}),
     CaseState.NOTICE_ISSUED: frozenset({CaseState.REPLY_RECEIVED, CaseState.REPLY_WINDOW_LAPSED}),
-    CaseState.REPLY_RECEIVED: frozenset({CaseState.DETERMINED}),
-    CaseState.REPLY_WINDOW_LAPSED: frozenset({CaseState.DETERMINED}),
+    CaseState.REPLY_RECEIVED: frozenset({CaseState.HEARING_CONCLUDED}),
+    CaseState.REPLY_WINDOW_LAPSED: frozenset({CaseState.HEARING_CONCLUDED}),
+    CaseState.HEARING_CONCLUDED: frozenset({CaseState.DETERMINED}),
     CaseState.DETERMINED: frozenset({CaseState.RECORDED}),
     CaseState.RECORDED: frozenset({CaseState.APPEALED, CaseState.CLOSED}),
     CaseState.APPEALED: frozenset({CaseState.APPEAL_DECIDED}),
@@ -54,9 +56,13 @@ GATES: dict[CaseState, str] = {
     CaseState.NOTICE_ISSUED: "review must have begun and no notice been served yet",
     CaseState.REPLY_RECEIVED: "a notice must have been served and be awaiting a reply",
     CaseState.REPLY_WINDOW_LAPSED: "a notice must have been served and be awaiting a reply",
+    CaseState.HEARING_CONCLUDED: (
+        "the employee's reply must have been received or the reply window closed, and no "
+        "hearing recorded yet"
+    ),
     CaseState.DETERMINED: (
-        "a notice must have been served and the employee's reply received or the reply "
-        "window closed"
+        "a notice must have been served, the employee's reply received or the reply window "
+        "closed, and a hearing held or waived"
     ),
     CaseState.RECORDED: "a final determination must have been made",
     CaseState.DISMISSED: "the case must be in review, before any notice",
@@ -73,6 +79,11 @@ class IllegalTransition(Conflict):
 
 def can_transition(current: CaseState, target: CaseState) -> bool:
     return target in TRANSITIONS[current]
+
+
+def states_leading_to(target: CaseState) -> frozenset[CaseState]:
+    """The states from which a case may move to `target`: what a set-based sweep selects."""
+    return frozenset(state for state, targets in TRANSITIONS.items() if target in targets)
 
 
 def check_transition(current: CaseState, target: CaseState) -> None:

@@ -1,4 +1,5 @@
-"""Cases and what happens on them: the event history, notices, replies and determinations."""
+"""Cases and what happens on them: the event history, notices, replies, hearings, escalations
+and determinations."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -28,7 +30,11 @@ class Case(ReviewBase):
     two cases: each employee gets their own notice, reply and determination."""
 
     __tablename__ = "case"
-    __table_args__ = (UniqueConstraint("submission_id", "subject_position"),)
+    __table_args__ = (
+        UniqueConstraint("submission_id", "subject_position"),
+        # The deadline scan looks for cases in a given state untouched since a cut-off.
+        Index(None, "state", "updated_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     kind: Mapped[str] = mapped_column(String(32))
@@ -49,10 +55,11 @@ class Case(ReviewBase):
     evidence_count: Mapped[int] = mapped_column(Integer)
     reporter_ref: Mapped[str] = mapped_column(String(64))
     reporter_office_ref: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(32), index=True)
+    state: Mapped[str] = mapped_column(String(32))
     assignee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("member.id"), index=True)
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Last touched: a move, or a change of hands. Stage deadlines count from here.
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -89,6 +96,39 @@ class Reply(ReviewBase):
     statement: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recorded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("member.id"))
+
+
+class Hearing(ReviewBase):
+    """The hearing after the reply (or the lapsed window): held, with its date, attendees and
+    minutes, or waived by the employee with a reason."""
+
+    __tablename__ = "hearing"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    held_on: Mapped[date | None] = mapped_column(Date)
+    attendees: Mapped[list[str]] = mapped_column(ARRAY(String(200)))
+    minutes: Mapped[str | None] = mapped_column(Text)
+    waiver_reason: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("member.id"))
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class CaseEscalation(ReviewBase):
+    """A case escalated to its unit's chair for sitting untouched in one state past that
+    stage's deadline. At most one per case and state, however many sweeps run. A case is
+    "escalated" while it has one for the state it is in: moving on clears the flag without
+    writing anything."""
+
+    __tablename__ = "case_escalation"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(32), primary_key=True)
+    deadline_working_days: Mapped[int] = mapped_column(Integer)
+    untouched_since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    escalated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Determination(ReviewBase):

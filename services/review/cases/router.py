@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
-from services.review.cases import service
+from services.review.cases import procedure, service
 from services.review.cases.errors import CaseNotFound, NotAssignee, NotChair, SeparationOfDuties
 from services.review.cases.lifecycle import IllegalTransition
 from services.review.cases.models import Case
@@ -19,6 +20,8 @@ from services.review.cases.schemas import (
     DeterminationCreate,
     DeterminationRead,
     DismissalCreate,
+    HearingCreate,
+    HearingRead,
     NoticeCreate,
     NoticeRead,
     ReplyCreate,
@@ -42,10 +45,15 @@ ACTION_ERRORS = responses_for(
 )
 
 
+def summary_of(case: Case, *, escalated_at: datetime | None) -> CaseSummary:
+    return CaseSummary.model_validate(case).model_copy(update={"escalated_at": escalated_at})
+
+
 async def read_case(session: DbSession, case: Case) -> CaseRead:
-    events, notice, determination = await service.case_history(session, case=case)
+    record = await service.case_record(session, case=case)
+    notice, hearing, determination = record.notice, record.hearing, record.determination
     return CaseRead(
-        **CaseSummary.model_validate(case).model_dump(),
+        **summary_of(case, escalated_at=record.escalated_at).model_dump(),
         subject_employee_ref=case.subject_employee_ref,
         subject_designation=case.subject_designation,
         subject_office=case.subject_office,
@@ -55,6 +63,7 @@ async def read_case(session: DbSession, case: Case) -> CaseRead:
         posted_at=case.posted_at,
         evidence_count=case.evidence_count,
         notice=NoticeRead.model_validate(notice) if notice else None,
+        hearing=HearingRead.model_validate(hearing) if hearing else None,
         determination=(
             DeterminationRead(
                 finding=determination.finding,
@@ -70,15 +79,26 @@ async def read_case(session: DbSession, case: Case) -> CaseRead:
             if determination
             else None
         ),
-        history=[CaseEventRead.model_validate(event) for event in events],
+        history=[CaseEventRead.model_validate(event) for event in record.events],
     )
 
 
 @router.get("", response_model=CaseList, responses=responses_for(Unauthenticated))
-async def list_cases(member: CurrentMember, session: DbSession) -> CaseList:
-    """Cases assigned to the calling member; for the chair, every case of the unit."""
-    cases = await service.cases_for_member(session, member=member)
-    return CaseList(items=[CaseSummary.model_validate(case) for case in cases])
+async def list_cases(
+    member: CurrentMember,
+    session: DbSession,
+    escalated: Annotated[
+        bool | None,
+        Query(description="Only cases escalated to the chair in their current stage (or not)"),
+    ] = None,
+) -> CaseList:
+    """Cases assigned to the calling member; for the chair, every case of the unit, including
+    those waiting in its queue (no assignee)."""
+    cases = await service.cases_for_member(session, member=member, escalated=escalated)
+    escalations = await service.current_escalations(session, cases=cases)
+    return CaseList(
+        items=[summary_of(case, escalated_at=escalations.get(case.id)) for case in cases]
+    )
 
 
 @router.get(
@@ -99,7 +119,7 @@ async def serve_notice(
     correlation_id: CorrelationIdHeader,
 ) -> CaseRead:
     """Serve the notice of allegations; the reply window is counted in working days."""
-    await service.serve_notice(
+    await procedure.serve_notice(
         session,
         case=case,
         member=member,
@@ -119,8 +139,24 @@ async def record_reply(
     correlation_id: CorrelationIdHeader,
 ) -> CaseRead:
     """Record the employee's reply to the notice."""
-    await service.record_reply(
+    await procedure.record_reply(
         session, case=case, member=member, reply_in=reply_in, correlation_id=correlation_id
+    )
+    return await read_case(session, case)
+
+
+@router.post("/{case_id}/hearing", response_model=CaseRead, responses=ACTION_ERRORS)
+async def record_hearing(
+    hearing_in: HearingCreate,
+    case: MemberCase,
+    member: CurrentMember,
+    session: DbSession,
+    correlation_id: CorrelationIdHeader,
+) -> CaseRead:
+    """Record the hearing: held (`held_on`, `attendees`, `minutes`) or waived by the employee
+    (`waived: true`, `reason`). Only after the reply is in or its window closed, and once."""
+    await procedure.record_hearing(
+        session, case=case, member=member, hearing_in=hearing_in, correlation_id=correlation_id
     )
     return await read_case(session, case)
 
@@ -133,9 +169,10 @@ async def record_determination(
     session: DbSession,
     correlation_id: CorrelationIdHeader,
 ) -> CaseRead:
-    """Record a finding with reasons, citing alleged rules. Only after notice and reply (or a
-    lapsed window); a violation is final only once the chair countersigns."""
-    await service.record_determination(
+    """Record a finding with reasons, citing alleged rules. Only after notice, reply (or a
+    lapsed window) and a hearing held or waived; a violation is final only once the chair
+    countersigns."""
+    await procedure.record_determination(
         session,
         case=case,
         member=member,
@@ -157,7 +194,7 @@ async def countersign(
 ) -> CaseRead:
     """The chair's second signature, which makes a violation finding final and sends it to the
     registry. The member who recorded the finding may not countersign it."""
-    await service.countersign(session, case=case, chair=member, correlation_id=correlation_id)
+    await procedure.countersign(session, case=case, chair=member, correlation_id=correlation_id)
     return await read_case(session, case)
 
 
@@ -170,7 +207,7 @@ async def dismiss_case(
     correlation_id: CorrelationIdHeader,
 ) -> CaseRead:
     """Dismiss a case with no case to answer, before any notice, with reasons."""
-    await service.dismiss_case(
+    await procedure.dismiss_case(
         session, case=case, member=member, dismissal_in=dismissal_in, correlation_id=correlation_id
     )
     return await read_case(session, case)

@@ -12,6 +12,7 @@ RuleCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 Statement = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)
 ]
+PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 class StrictInput(BaseModel):
@@ -39,6 +40,19 @@ class DeterminationCreate(StrictInput):
     reasons: Statement
 
 
+class HearingCreate(StrictInput):
+    """Either a hearing held (`held_on`, `attendees`, `minutes`) or one the employee waived
+    (`waived: true` and the `reason`)."""
+
+    held_on: date | None = Field(default=None, description="The day the hearing was held")
+    attendees: list[PersonName] | None = Field(
+        default=None, min_length=1, max_length=50, description="Who attended, by name and role"
+    )
+    minutes: Statement | None = Field(default=None, description="What was said and produced")
+    waived: Literal[True] | None = Field(default=None, description="The employee waived it")
+    reason: Statement | None = Field(default=None, description="Why it was waived")
+
+
 class DismissalCreate(StrictInput):
     reasons: Statement
 
@@ -60,6 +74,18 @@ class NoticeRead(BaseModel):
     reply_due_on: date
     issued_by: uuid.UUID
     issued_at: datetime
+
+
+class HearingRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    outcome: Literal["held", "waived"]
+    held_on: date | None
+    attendees: list[str]
+    minutes: str | None
+    waiver_reason: str | None
+    recorded_by: uuid.UUID
+    recorded_at: datetime
 
 
 class DeterminationRead(BaseModel):
@@ -85,8 +111,11 @@ class CaseSummary(BaseModel):
     subject_name: str
     platform: str
     rules_alleged: list[str]
-    assignee_id: uuid.UUID | None
+    assignee_id: uuid.UUID | None = Field(description="None while waiting in the unit's queue")
     opened_at: datetime
+    escalated_at: datetime | None = Field(
+        default=None, description="When the case was escalated to the chair in its current stage"
+    )
 
 
 class CaseRead(CaseSummary):
@@ -99,6 +128,7 @@ class CaseRead(CaseSummary):
     posted_at: datetime | None
     evidence_count: int
     notice: NoticeRead | None
+    hearing: HearingRead | None
     determination: DeterminationRead | None
     history: list[CaseEventRead]
 

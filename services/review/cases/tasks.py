@@ -1,13 +1,34 @@
-"""review's handlers: reports become cases; registry records close the loop."""
+"""review's handlers and scheduled jobs: reports become cases; registry records close the loop;
+every minute, waiting cases find a member, lapsed reply windows close, and cases untouched past
+their stage's deadline are escalated to the chair."""
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.review.cases.assignment_service import assign_waiting_cases
+from services.review.cases.deadline_sweeps import (
+    escalate_overdue_cases,
+    lapse_reply_windows,
+    units_with_waiting_cases,
+)
 from services.review.cases.service import mark_recorded, open_cases_for_report
-from services.review.settings import get_settings
-from shared.consumer import MessageHandler
+from services.review.settings import ReviewSettings, get_settings
+from shared.consumer import MessageHandler, WorkerResources
+from shared.db import unit_of_work, utcnow
 from shared.messages import Envelope, RecordCreated, ReportReceived
+
+logger = structlog.get_logger(__name__)
+
+# Batches per sweep: a backlog is worked off over several runs rather than outliving the job's
+# timeout; each batch is its own transaction, so locks are short. A sweep goes on until a
+# batch finds nothing: a short batch may only mean another worker held some of the rows.
+SWEEP_BATCH = 500
+SWEEP_MAX_BATCHES = 20
 
 
 async def open_report_cases(
@@ -26,3 +47,71 @@ async def close_recorded_case(
 
 on_report_received = MessageHandler(ReportReceived, open_report_cases)
 on_record_created = MessageHandler(RecordCreated, close_recorded_case)
+
+
+def review_settings(resources: WorkerResources) -> ReviewSettings:
+    settings = resources.settings
+    return settings if isinstance(settings, ReviewSettings) else get_settings()
+
+
+def sweep_correlation_id(job: str) -> str:
+    return f"{job}-{uuid.uuid4().hex}"
+
+
+async def sweep_waiting_cases(ctx: dict[str, Any]) -> int:
+    """Hand waiting cases to members who can now take them: the safety net behind the
+    immediate assignment when a member joins or returns from leave. Returns cases assigned."""
+    resources: WorkerResources = ctx["resources"]
+    settings = review_settings(resources)
+    correlation_id = sweep_correlation_id("sweep-waiting-cases")
+    async with unit_of_work(resources.sessionmaker) as session:
+        unit_ids = await units_with_waiting_cases(session)
+    assigned = 0
+    for unit_id in unit_ids:
+        # One transaction per unit: a busy unit never holds another unit's roster locked.
+        async with unit_of_work(resources.sessionmaker) as session:
+            handovers = await assign_waiting_cases(
+                session,
+                unit_id=unit_id,
+                settings=settings,
+                actor=None,
+                correlation_id=correlation_id,
+            )
+        assigned += len(handovers)
+    if assigned:
+        logger.info("waiting cases assigned", count=assigned, units=len(unit_ids))
+    return assigned
+
+
+async def sweep_deadlines(ctx: dict[str, Any]) -> dict[str, int]:
+    """Close lapsed reply windows, then escalate cases untouched past their stage's deadline.
+    Returns how many of each."""
+    resources: WorkerResources = ctx["resources"]
+    settings = review_settings(resources)
+    correlation_id = sweep_correlation_id("sweep-deadlines")
+    counts = {"lapsed": 0, "escalated": 0}
+    for _ in range(SWEEP_MAX_BATCHES):
+        now = utcnow()
+        async with unit_of_work(resources.sessionmaker) as session:
+            lapsed = await lapse_reply_windows(
+                session,
+                today=now.date(),
+                now=now,
+                correlation_id=correlation_id,
+                limit=SWEEP_BATCH,
+            )
+        counts["lapsed"] += len(lapsed)
+        if not lapsed:
+            break
+    for _ in range(SWEEP_MAX_BATCHES):
+        now = utcnow()
+        async with unit_of_work(resources.sessionmaker) as session:
+            escalated = await escalate_overdue_cases(
+                session, settings=settings, today=now.date(), now=now, limit=SWEEP_BATCH
+            )
+        counts["escalated"] += len(escalated)
+        if not escalated:
+            break
+    if any(counts.values()):
+        logger.info("deadlines swept", **counts)
+    return counts

@@ -1,4 +1,5 @@
-"""Monitoring units, their jurisdictions, their members and members' personal credentials."""
+"""Monitoring units, their jurisdictions, their members (and changes in their standing) and
+members' personal credentials."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, func
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.review.base import ReviewBase
 
 MemberRole = Literal["chair", "member", "secretary", "appellate_authority", "auditor"]
+MembershipChange = Literal["joined", "deactivated", "leave_started", "leave_ended"]
 
 
 class MonitoringUnit(ReviewBase):
@@ -45,6 +47,22 @@ class Member(ReviewBase):
     on_leave: Mapped[bool] = mapped_column(Boolean, default=False)
     last_assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class MemberEvent(ReviewBase):
+    """A change in a member's standing (joined, deactivated, on leave, back): who made it,
+    when and why. The cases it moved are on each case's own history."""
+
+    __tablename__ = "member_event"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("member.id"), index=True)
+    change: Mapped[str] = mapped_column(String(32))
+    actor_member_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("member.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
 
 
 class MemberCredential(ReviewBase):

@@ -90,9 +90,6 @@ def upgrade() -> None:
         sa.Column("revoked_at", sa.DateTime(timezone=True)),
         schema=SCHEMA,
     )
-    op.create_index(
-        "ix_member_credential_member_id", "member_credential", ["member_id"], schema=SCHEMA
-    )
     op.create_table(
         "case",
         sa.Column("id", sa.Uuid(), primary_key=True),

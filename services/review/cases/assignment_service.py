@@ -1,0 +1,273 @@
+"""Putting cases in members' hands and taking them back: the load rule of `assignment`, applied
+to a unit's roster under lock.
+
+Every path locks the unit's members (in id order) before any case row, so assignments in
+several workers, a member leaving, and the waiting-case sweep serialise per unit without
+deadlocking, and each sees the others' effect on the load. A change of hands that does not
+move the case is written on its history naming both members, and is not announced: the
+submitter's status never goes backwards because the case changed hands.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.review.cases.assignment import (
+    INVESTIGATING_ROLES,
+    Candidate,
+    CaseParties,
+    choose_assignee,
+)
+from services.review.cases.history import announce_status, move_case, note_on_case
+from services.review.cases.lifecycle import FINISHED_STATES, CaseState
+from services.review.cases.models import Case, Determination
+from services.review.settings import ReviewSettings
+from services.review.units.models import Member
+from shared.db import utcnow
+
+# A case not yet finished: it counts towards its holder's load and may change hands.
+OPEN = Case.state.not_in([state.value for state in FINISHED_STATES])
+
+
+@dataclass(frozen=True)
+class Handover:
+    """A case changing hands; `None` on either side is the unit's queue."""
+
+    case_id: uuid.UUID
+    from_member_id: uuid.UUID | None
+    to_member_id: uuid.UUID | None
+
+
+class UnitRoster:
+    """A unit's members, locked for the transaction, with their open-case counts kept up to
+    date as cases are handed out."""
+
+    def __init__(self, *, members: list[Member], load: dict[uuid.UUID, int]) -> None:
+        self.members = members
+        self.load = load
+
+    def anyone_can_investigate(self) -> bool:
+        return any(
+            m.active and not m.on_leave and m.role in INVESTIGATING_ROLES for m in self.members
+        )
+
+    def choose(
+        self, case: Case, *, settings: ReviewSettings, earlier_deciders: Collection[uuid.UUID]
+    ) -> Member | None:
+        chosen = choose_assignee(
+            [
+                Candidate(
+                    member_id=m.id,
+                    employee_ref=m.employee_ref,
+                    office=m.office,
+                    role=m.role,
+                    active=m.active,
+                    on_leave=m.on_leave,
+                    open_cases=self.load.get(m.id, 0),
+                    last_assigned_at=m.last_assigned_at,
+                )
+                for m in self.members
+            ],
+            CaseParties(
+                subject_employee_ref=case.subject_employee_ref,
+                subject_office=case.subject_office,
+                reporter_ref=case.reporter_ref,
+                reporter_office_ref=case.reporter_office_ref,
+                earlier_deciders=frozenset(earlier_deciders),
+            ),
+            pseudonym_key=settings.pseudonym_key.get_secret_value(),
+        )
+        if chosen is None:
+            return None
+        return next(m for m in self.members if m.id == chosen.member_id)
+
+    def hand(self, *, case: Case, member: Member | None, at: datetime) -> Handover:
+        previous = case.assignee_id
+        if previous is not None:
+            self.load[previous] = max(self.load.get(previous, 0) - 1, 0)
+        if member is not None:
+            self.load[member.id] = self.load.get(member.id, 0) + 1
+            member.last_assigned_at = at
+        case.assignee_id = member.id if member else None
+        case.updated_at = at
+        return Handover(
+            case_id=case.id, from_member_id=previous, to_member_id=member.id if member else None
+        )
+
+
+async def lock_roster(session: AsyncSession, *, unit_id: uuid.UUID) -> UnitRoster:
+    # Reloading the members below would discard changes not yet written: write them first.
+    await session.flush()
+    members = list(
+        (
+            await session.scalars(
+                select(Member)
+                .where(Member.unit_id == unit_id)
+                .order_by(Member.id)
+                .with_for_update()
+                # Another transaction may have changed a member while we waited for the lock.
+                .execution_options(populate_existing=True)
+            )
+        ).all()
+    )
+    load = dict(
+        (
+            await session.execute(
+                select(Case.assignee_id, func.count())
+                .where(Case.assignee_id.in_([m.id for m in members]), OPEN)
+                .group_by(Case.assignee_id)
+            )
+        ).all()
+    )
+    return UnitRoster(members=members, load={k: v for k, v in load.items() if k is not None})
+
+
+async def earlier_deciders(
+    session: AsyncSession, *, case_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, frozenset[uuid.UUID]]:
+    """Who has already decided on each case: they may not take it over."""
+    rows = await session.execute(
+        select(Determination.case_id, Determination.recorded_by).where(
+            Determination.case_id.in_(list(case_ids))
+        )
+    )
+    return {case_id: frozenset({decider}) for case_id, decider in rows}
+
+
+async def assign_case(session: AsyncSession, *, case: Case, settings: ReviewSettings) -> bool:
+    """Assign a newly received case to the eligible member with the fewest open cases. False if
+    nobody is eligible: the case then waits in its unit's queue."""
+    if case.unit_id is None:
+        return False
+    roster = await lock_roster(session, unit_id=case.unit_id)
+    member = roster.choose(case, settings=settings, earlier_deciders=())
+    if member is None:
+        return False
+    await move_case(
+        session,
+        case=case,
+        target=CaseState.ASSIGNED,
+        actor=None,
+        reason=f"assigned to member {member.id} by the load rule",
+    )
+    roster.hand(case=case, member=member, at=case.updated_at)
+    await session.flush()
+    return True
+
+
+async def assign_waiting_cases(
+    session: AsyncSession,
+    *,
+    unit_id: uuid.UUID,
+    settings: ReviewSettings,
+    actor: Member | None,
+    correlation_id: str,
+    limit: int = 1000,
+) -> list[Handover]:
+    """Hand the unit's waiting cases (open, nobody holding them), oldest first, to eligible
+    members. A case nobody may take (every member conflicted) keeps waiting; the rest go on.
+
+    A case still in 'received' moves to 'assigned' and the portal hears of it; a case that
+    went back to the queue mid-procedure keeps its state and only changes hands.
+    """
+    roster = await lock_roster(session, unit_id=unit_id)
+    if not roster.anyone_can_investigate():
+        return []
+    waiting = list(
+        (
+            await session.scalars(
+                select(Case)
+                .where(Case.unit_id == unit_id, Case.assignee_id.is_(None), OPEN)
+                .order_by(Case.opened_at, Case.id)
+                .limit(limit)
+                # Another sweep holding some of them takes those; we take the rest.
+                .with_for_update(skip_locked=True)
+                .execution_options(populate_existing=True)
+            )
+        ).all()
+    )
+    deciders = await earlier_deciders(session, case_ids=[case.id for case in waiting])
+    handovers: list[Handover] = []
+    for case in waiting:
+        member = roster.choose(
+            case, settings=settings, earlier_deciders=deciders.get(case.id, frozenset())
+        )
+        if member is None:
+            continue
+        if case.state == CaseState.RECEIVED:
+            await move_case(
+                session,
+                case=case,
+                target=CaseState.ASSIGNED,
+                actor=actor,
+                reason=f"assigned to member {member.id} from the unit's queue by the load rule",
+            )
+            handovers.append(roster.hand(case=case, member=member, at=case.updated_at))
+            await announce_status(
+                session, case=case, status="assigned", correlation_id=correlation_id
+            )
+        else:
+            now = utcnow()
+            note_on_case(
+                session,
+                case=case,
+                actor=actor,
+                reason=f"assigned to member {member.id} from the unit's queue by the load rule",
+                at=now,
+            )
+            handovers.append(roster.hand(case=case, member=member, at=now))
+    await session.flush()
+    return handovers
+
+
+async def hand_over_open_cases(
+    session: AsyncSession,
+    *,
+    roster: UnitRoster,
+    member: Member,
+    why: str,
+    actor: Member | None,
+    settings: ReviewSettings,
+) -> list[Handover]:
+    """Move every open case of a member who may no longer hold it (deactivated, on leave) to
+    an eligible colleague by the load rule, or back to the unit's queue if there is none.
+
+    The caller has locked the roster and changed the member's standing in it, so the member is
+    no longer a candidate.
+    """
+    await session.flush()
+    held = list(
+        (
+            await session.scalars(
+                select(Case)
+                .where(Case.assignee_id == member.id, OPEN)
+                .order_by(Case.opened_at, Case.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).all()
+    )
+    deciders = await earlier_deciders(session, case_ids=[case.id for case in held])
+    handovers: list[Handover] = []
+    now = utcnow()
+    for case in held:
+        successor = roster.choose(
+            case, settings=settings, earlier_deciders=deciders.get(case.id, frozenset())
+        )
+        if successor is not None:
+            reason = f"reassigned from member {member.id} to member {successor.id}: {why}"
+        else:
+            reason = (
+                f"unassigned from member {member.id}: {why}; no eligible member, back in the "
+                "unit's queue"
+            )
+        note_on_case(session, case=case, actor=actor, reason=reason, at=now)
+        handovers.append(roster.hand(case=case, member=successor, at=now))
+    await session.flush()
+    return handovers

@@ -1,0 +1,322 @@
+"""The due-process steps a member takes on a case: notice, reply, hearing, determination, the
+chair's countersignature, or dismissal. Each step checks who may take it and moves the case
+through the life cycle, which refuses a step whose gate is not met (409 naming the gate).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.review.cases.deadlines import add_working_days
+from services.review.cases.errors import NotAssignee, NotChair, SeparationOfDuties
+from services.review.cases.history import announce_state, announce_status, move_case, note_on_case
+from services.review.cases.lifecycle import CaseState, IllegalTransition, check_transition
+from services.review.cases.models import Case, Determination, Hearing, Notice, Reply
+from services.review.cases.schemas import (
+    DeterminationCreate,
+    DismissalCreate,
+    HearingCreate,
+    NoticeCreate,
+    ReplyCreate,
+)
+from services.review.catalogue.models import RuleReference
+from services.review.settings import ReviewSettings
+from services.review.units.models import Member
+from shared.db import utcnow
+from shared.errors import FieldProblem, InvalidInput
+from shared.messages import DeterminationRecorded
+from shared.outbox import stage_message
+
+
+def require_assignee(case: Case, member: Member) -> None:
+    if case.assignee_id != member.id:
+        raise NotAssignee("Only the member assigned to this case may take this step.")
+
+
+async def begin_review(session: AsyncSession, *, case: Case, member: Member) -> None:
+    """The first action of the assignee on an assigned case opens the review."""
+    if case.state == CaseState.ASSIGNED:
+        await move_case(
+            session, case=case, target=CaseState.IN_REVIEW, actor=member, reason="review begun"
+        )
+
+
+async def reply_window_days(session: AsyncSession, *, case: Case, settings: ReviewSettings) -> int:
+    """The longest window among the alleged rules (the employee gets the most generous)."""
+    days = await session.scalar(
+        select(func.max(RuleReference.reply_window_working_days)).where(
+            RuleReference.code.in_(case.rules_alleged)
+        )
+    )
+    return int(days or settings.default_reply_window_working_days)
+
+
+async def serve_notice(
+    session: AsyncSession,
+    *,
+    case: Case,
+    member: Member,
+    notice_in: NoticeCreate,
+    settings: ReviewSettings,
+    correlation_id: str,
+) -> Notice:
+    require_assignee(case, member)
+    await begin_review(session, case=case, member=member)
+    await move_case(
+        session, case=case, target=CaseState.NOTICE_ISSUED, actor=member, reason="notice served"
+    )
+    days = await reply_window_days(session, case=case, settings=settings)
+    notice = Notice(
+        case_id=case.id,
+        allegations=notice_in.allegations,
+        reply_due_on=add_working_days(case.updated_at.date(), days),
+        issued_by=member.id,
+        issued_at=case.updated_at,
+    )
+    session.add(notice)
+    await announce_status(session, case=case, status="notice_issued", correlation_id=correlation_id)
+    await session.flush()
+    return notice
+
+
+async def record_reply(
+    session: AsyncSession, *, case: Case, member: Member, reply_in: ReplyCreate, correlation_id: str
+) -> Reply:
+    require_assignee(case, member)
+    await move_case(
+        session,
+        case=case,
+        target=CaseState.REPLY_RECEIVED,
+        actor=member,
+        reason="employee's reply received",
+    )
+    reply = Reply(
+        case_id=case.id,
+        statement=reply_in.statement,
+        received_at=reply_in.received_at or case.updated_at,
+        recorded_by=member.id,
+    )
+    session.add(reply)
+    await announce_status(
+        session, case=case, status="reply_received", correlation_id=correlation_id
+    )
+    await session.flush()
+    return reply
+
+
+def hearing_problems(
+    hearing_in: HearingCreate, *, notice: Notice, now: datetime
+) -> list[FieldProblem]:
+    """What is wrong with a hearing record: it is either held (date, attendees, minutes) or
+    waived (with the reason), never a mix; a held hearing falls between the notice and today."""
+    held = {
+        "held_on": hearing_in.held_on,
+        "attendees": hearing_in.attendees,
+        "minutes": hearing_in.minutes,
+    }
+    if hearing_in.waived:
+        problems = [
+            FieldProblem(field=name, message="not part of a waived hearing")
+            for name, value in held.items()
+            if value is not None
+        ]
+        if hearing_in.reason is None:
+            problems.append(
+                FieldProblem(field="reason", message="required: why the employee waived it")
+            )
+        return problems
+    problems = [
+        FieldProblem(field=name, message="required for a hearing held (or send waived and reason)")
+        for name, value in held.items()
+        if value is None
+    ]
+    if hearing_in.reason is not None:
+        problems.append(FieldProblem(field="reason", message="only for a waived hearing"))
+    if hearing_in.held_on is not None:
+        # Dates are the unit's local dates; compare with the widest span of dates the instant
+        # can be anywhere (UTC-12 to UTC+14), so no time zone refuses a true date.
+        served_on = (notice.issued_at - timedelta(hours=12)).date()
+        today = (now + timedelta(hours=14)).date()
+        if hearing_in.held_on > today:
+            problems.append(FieldProblem(field="held_on", message="is in the future"))
+        elif hearing_in.held_on < served_on:
+            problems.append(
+                FieldProblem(
+                    field="held_on",
+                    message=f"is before the notice was served ({notice.issued_at.date()})",
+                )
+            )
+    return problems
+
+
+async def record_hearing(
+    session: AsyncSession,
+    *,
+    case: Case,
+    member: Member,
+    hearing_in: HearingCreate,
+    correlation_id: str,
+) -> Hearing:
+    """Record the hearing as held or waived. Only once the reply is in or its window closed,
+    and only once."""
+    require_assignee(case, member)
+    # The procedure first: a hearing out of turn is refused for that, whatever its body says.
+    check_transition(CaseState(case.state), CaseState.HEARING_CONCLUDED)
+    notice = await session.get(Notice, case.id)
+    if notice is None:  # the life cycle admits a hearing only after a notice
+        raise IllegalTransition("There is no notice on this case.")
+    now = utcnow()
+    problems = hearing_problems(hearing_in, notice=notice, now=now)
+    if problems:
+        raise InvalidInput(
+            "A hearing is either held or waived, as its fields say.", errors=problems
+        )
+    if hearing_in.waived:
+        reason = f"hearing waived by the employee: {hearing_in.reason}"
+    else:
+        reason = (
+            f"hearing held on {hearing_in.held_on} with {len(hearing_in.attendees or [])} "
+            "attendee(s)"
+        )
+    await move_case(
+        session,
+        case=case,
+        target=CaseState.HEARING_CONCLUDED,
+        actor=member,
+        reason=reason,
+        at=now,
+    )
+    hearing = Hearing(
+        case_id=case.id,
+        outcome="waived" if hearing_in.waived else "held",
+        held_on=hearing_in.held_on,
+        attendees=list(hearing_in.attendees or []),
+        minutes=hearing_in.minutes,
+        waiver_reason=hearing_in.reason if hearing_in.waived else None,
+        recorded_by=member.id,
+        recorded_at=now,
+    )
+    session.add(hearing)
+    await announce_state(session, case=case, correlation_id=correlation_id)
+    await session.flush()
+    return hearing
+
+
+async def record_determination(
+    session: AsyncSession,
+    *,
+    case: Case,
+    member: Member,
+    determination_in: DeterminationCreate,
+    correlation_id: str,
+) -> Determination:
+    """Record the assignee's finding, once notice, reply (or lapse) and hearing are behind the
+    case. A cleared finding is final at once; a violation waits for the chair's
+    countersignature."""
+    require_assignee(case, member)
+    not_alleged = [
+        FieldProblem(field=f"rules_cited.{index}", message=f"'{code}' was not alleged in this case")
+        for index, code in enumerate(determination_in.rules_cited)
+        if code not in case.rules_alleged
+    ]
+    if not_alleged:
+        raise InvalidInput("A finding may cite only rules alleged in the case.", errors=not_alleged)
+    await move_case(
+        session,
+        case=case,
+        target=CaseState.DETERMINED,
+        actor=member,
+        reason=f"finding recorded: {determination_in.finding}",
+    )
+    determination = Determination(
+        case_id=case.id,
+        finding=determination_in.finding,
+        rules_cited=list(dict.fromkeys(determination_in.rules_cited)),
+        reasons=determination_in.reasons,
+        recorded_by=member.id,
+        recorded_at=case.updated_at,
+    )
+    session.add(determination)
+    await session.flush()
+    if determination.finding == "cleared":
+        await finalise_determination(
+            session, case=case, determination=determination, correlation_id=correlation_id
+        )
+    return determination
+
+
+async def countersign(
+    session: AsyncSession, *, case: Case, chair: Member, correlation_id: str
+) -> Determination:
+    if chair.role != "chair" or chair.unit_id != case.unit_id:
+        raise NotChair("Only the chair of this case's unit may countersign.")
+    determination = await session.get(Determination, case.id, with_for_update=True)
+    if determination is None or determination.finding != "violation":
+        raise IllegalTransition(
+            "There is no violation finding on this case awaiting countersignature."
+        )
+    if determination.countersigned_at is not None:
+        raise IllegalTransition("This finding is already countersigned.")
+    if determination.recorded_by == chair.id:
+        raise SeparationOfDuties("The member who recorded the finding may not countersign it.")
+    determination.countersigned_by = chair.id
+    determination.countersigned_at = utcnow()
+    note_on_case(
+        session,
+        case=case,
+        actor=chair,
+        reason="violation finding countersigned by the chair",
+        at=determination.countersigned_at,
+    )
+    await finalise_determination(
+        session, case=case, determination=determination, correlation_id=correlation_id
+    )
+    return determination
+
+
+async def finalise_determination(
+    session: AsyncSession, *, case: Case, determination: Determination, correlation_id: str
+) -> None:
+    """A final finding goes to registry and the caller's status moves to 'determined'."""
+    await stage_message(
+        session,
+        DeterminationRecorded(
+            case_id=case.id,
+            submission_id=case.submission_id,
+            department=case.department,
+            employee_ref=case.subject_employee_ref,
+            employee_name=case.subject_name,
+            finding="violation" if determination.finding == "violation" else "cleared",
+            rules_cited=determination.rules_cited,
+            reasons=determination.reasons,
+            platform=case.platform,
+            determined_by=determination.recorded_by,
+            countersigned_by=determination.countersigned_by,
+            effective_on=(determination.countersigned_at or determination.recorded_at).date(),
+            reported_at=case.reported_at,
+        ),
+        producer="review",
+        correlation_id=correlation_id,
+    )
+    await announce_status(session, case=case, status="determined", correlation_id=correlation_id)
+    await session.flush()
+
+
+async def dismiss_case(
+    session: AsyncSession,
+    *,
+    case: Case,
+    member: Member,
+    dismissal_in: DismissalCreate,
+    correlation_id: str,
+) -> None:
+    require_assignee(case, member)
+    await begin_review(session, case=case, member=member)
+    await move_case(
+        session, case=case, target=CaseState.DISMISSED, actor=member, reason=dismissal_in.reasons
+    )
+    await announce_status(session, case=case, status="dismissed", correlation_id=correlation_id)
+    await session.flush()

@@ -1,0 +1,116 @@
+"""Driving a case through the procedure over HTTP, and reading what the tests check directly in
+review's tables (its state, holder and announcements), for the review tests."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.review.settings import ReviewSettings, get_settings
+from shared.consumer import WorkerResources
+from tests.factories import SeededMember, SeededUnit
+
+NOTICE = {"allegations": "Rule 22."}
+REPLY = {"statement": "My reply."}
+HEARING = {"waived": True, "reason": "The employee asked for no hearing."}
+VIOLATION = {"finding": "violation", "rules_cited": ["CR1964-22"], "reasons": "Embarrassing."}
+# The steps in order, each with the state it leaves the case in.
+PROCEDURE: tuple[tuple[str, dict[str, Any], str], ...] = (
+    ("notice", NOTICE, "notice_issued"),
+    ("reply", REPLY, "reply_received"),
+    ("hearing", HEARING, "hearing_concluded"),
+    ("determination", VIOLATION, "determined"),
+)
+
+
+async def act(
+    review_api: httpx.AsyncClient,
+    case_id: uuid.UUID,
+    step: str,
+    member: SeededMember,
+    body: dict[str, Any] | None = None,
+) -> httpx.Response:
+    return await review_api.post(f"/v1/cases/{case_id}/{step}", json=body, headers=member.headers)
+
+
+async def assignee_of(
+    unit: SeededUnit, case_id: uuid.UUID, review_api: httpx.AsyncClient
+) -> SeededMember:
+    for member in unit.members:
+        if (
+            await review_api.get(f"/v1/cases/{case_id}", headers=member.headers)
+        ).status_code == 200:
+            return member
+    raise AssertionError("nobody in the unit sees the case")
+
+
+async def take_case_to(
+    review_api: httpx.AsyncClient, case_id: uuid.UUID, member: SeededMember, state: str
+) -> dict[str, Any]:
+    """Take the steps of the procedure until the case is in `state`; returns the case."""
+    for step, body, reached in PROCEDURE:
+        response = await act(review_api, case_id, step, member, body)
+        assert response.status_code == 200, (step, response.text)
+        if reached == state:
+            case: dict[str, Any] = response.json()
+            return case
+    raise AssertionError(f"the procedure does not pass through {state}")
+
+
+async def read_case(
+    review_api: httpx.AsyncClient, case_id: uuid.UUID, member: SeededMember
+) -> dict[str, Any]:
+    response = await review_api.get(f"/v1/cases/{case_id}", headers=member.headers)
+    assert response.status_code == 200, response.text
+    case: dict[str, Any] = response.json()
+    return case
+
+
+async def case_row(
+    sessionmaker: async_sessionmaker[AsyncSession], case_id: uuid.UUID
+) -> dict[str, Any]:
+    async with sessionmaker() as session:
+        row = (
+            await session.execute(
+                text("SELECT state, assignee_id, updated_at FROM review.case WHERE id = :id"),
+                {"id": case_id},
+            )
+        ).one()
+    return dict(row._mapping)
+
+
+async def announced_statuses(
+    sessionmaker: async_sessionmaker[AsyncSession], case_id: uuid.UUID
+) -> list[str]:
+    """The statuses review has announced to the portal for this case, in order."""
+    async with sessionmaker() as session:
+        rows = await session.execute(
+            text(
+                "SELECT envelope->'payload'->>'status' FROM review.outbox_message "
+                "WHERE message_type = 'case.status_changed' "
+                "AND envelope->'payload'->>'case_id' = :id ORDER BY created_at"
+            ),
+            {"id": str(case_id)},
+        )
+        return [status for (status,) in rows]
+
+
+async def execute(sessionmaker: async_sessionmaker[AsyncSession], sql: str, **params: Any) -> None:
+    """A direct change to review's tables: how tests move a date into the past."""
+    async with sessionmaker() as session, session.begin():
+        await session.execute(text(sql), params)
+
+
+def worker_ctx(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: ReviewSettings | None = None
+) -> dict[str, Any]:
+    """What arq hands a review job: the worker's resources."""
+    return {
+        "resources": WorkerResources(
+            service="review", settings=settings or get_settings(), sessionmaker=sessionmaker
+        )
+    }
