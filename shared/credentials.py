@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from shared.errors import Unauthenticated
 
@@ -53,6 +54,24 @@ def parse_bearer(authorization: str | None) -> tuple[str, str]:
 
 def secret_matches(secret: str, stored_hash: str) -> bool:
     return hmac.compare_digest(hash_secret(secret), stored_hash)
+
+
+def credential_accepts(
+    secret: str,
+    *,
+    secret_hash: str,
+    revoked_at: datetime | None,
+    expires_at: datetime | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """The one rule for every stored credential: the secret matches, and it is neither revoked
+    nor past its expiry."""
+    moment = now or datetime.now(UTC)
+    return (
+        secret_matches(secret, secret_hash)
+        and revoked_at is None
+        and (expires_at is None or expires_at > moment)
+    )
 
 
 def invalid_credential() -> Unauthenticated:

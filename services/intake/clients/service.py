@@ -18,9 +18,9 @@ from services.intake.clients.errors import ClientCredentialNotFound, CredentialN
 from services.intake.clients.models import ClientCredential, OrganisationKind
 from shared.credentials import (
     IssuedCredential,
+    credential_accepts,
     invalid_credential,
     issue_credential,
-    secret_matches,
 )
 from shared.db import utcnow
 
@@ -66,12 +66,11 @@ async def authenticate_client(
     credential = await session.scalar(
         select(ClientCredential).where(ClientCredential.key_id == key_id)
     )
-    now = utcnow()
-    if (
-        credential is None
-        or not secret_matches(secret, credential.secret_hash)
-        or credential.revoked_at is not None
-        or (credential.expires_at is not None and credential.expires_at <= now)
+    if credential is None or not credential_accepts(
+        secret,
+        secret_hash=credential.secret_hash,
+        revoked_at=credential.revoked_at,
+        expires_at=credential.expires_at,
     ):
         raise invalid_credential()
     return credential

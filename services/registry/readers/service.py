@@ -8,9 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry.readers.models import READER_ROLES, ReaderCredential, ReaderRole
 from shared.credentials import (
     IssuedCredential,
+    credential_accepts,
     invalid_credential,
     issue_credential,
-    secret_matches,
 )
 from shared.db import utcnow
 
@@ -44,10 +44,8 @@ async def authenticate_reader(
     credential = await session.scalar(
         select(ReaderCredential).where(ReaderCredential.key_id == key_id)
     )
-    if (
-        credential is None
-        or not secret_matches(secret, credential.secret_hash)
-        or credential.revoked_at is not None
+    if credential is None or not credential_accepts(
+        secret, secret_hash=credential.secret_hash, revoked_at=credential.revoked_at
     ):
         raise invalid_credential()
     return credential

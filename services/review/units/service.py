@@ -37,9 +37,9 @@ from services.review.units.models import (
 )
 from shared.credentials import (
     IssuedCredential,
+    credential_accepts,
     invalid_credential,
     issue_credential,
-    secret_matches,
 )
 
 
@@ -241,10 +241,8 @@ async def authenticate_member(session: AsyncSession, *, key_id: str, secret: str
     if found is None:
         raise invalid_credential()
     credential, member = found
-    if (
-        not secret_matches(secret, credential.secret_hash)
-        or credential.revoked_at is not None
-        or not member.active
+    if not member.active or not credential_accepts(
+        secret, secret_hash=credential.secret_hash, revoked_at=credential.revoked_at
     ):
         raise invalid_credential()
     return member
