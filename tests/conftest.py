@@ -8,41 +8,22 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 
-import asyncpg
 import httpx
 import pytest
 from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.settings import to_plain_url
+from tests.stack import administer, server_url, with_database
 
 RUN_ID = uuid.uuid4().hex[:10]
-SERVER_URL = to_plain_url(
-    os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 RUN_DATABASE = f"conduct_test_{RUN_ID}"
-
-
-def _with_database(url: str, database: str) -> str:
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{database}"
-
-
-RUN_DATABASE_URL = _with_database(SERVER_URL, RUN_DATABASE)
-
-
-async def _admin(sql: str) -> None:
-    connection = await asyncpg.connect(_with_database(SERVER_URL, "postgres"))
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
+RUN_DATABASE_URL = with_database(server_url(), RUN_DATABASE)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):
         return
-    asyncio.run(_admin(f'CREATE DATABASE "{RUN_DATABASE}"'))
+    asyncio.run(administer(f'CREATE DATABASE "{RUN_DATABASE}"'))
     os.environ["DATABASE_URL"] = RUN_DATABASE_URL
     os.environ["QUEUE_PREFIX"] = f"test-{RUN_ID}"
     os.environ["CONDUCT_ENVIRONMENT"] = "test"
@@ -57,7 +38,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if os.environ.get("KEEP_TEST_DATABASE"):
         return
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{RUN_DATABASE}" WITH (FORCE)'))
+    asyncio.run(administer(f'DROP DATABASE IF EXISTS "{RUN_DATABASE}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")

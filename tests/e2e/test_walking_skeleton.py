@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from tests.e2e.conftest import RunningStack
 from tests.factories import bearer, report_body
+from tests.stack import RunningStack
 
 pytestmark = pytest.mark.e2e
 T = TypeVar("T")

@@ -10,7 +10,7 @@ import asyncpg
 from alembic import command
 
 from shared.migrations import alembic_config, upgrade
-from tests.conftest import SERVER_URL, _admin, _with_database
+from tests.stack import administer, server_url, with_database
 
 
 async def _fetch(url: str, sql: str) -> list[asyncpg.Record]:
@@ -24,8 +24,8 @@ async def _fetch(url: str, sql: str) -> list[asyncpg.Record]:
 
 def test_intake_migrations_downgrade_and_upgrade_again() -> None:
     database = f"conduct_migrations_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{database}"'))
-    url = _with_database(SERVER_URL, database)
+    asyncio.run(administer(f'CREATE DATABASE "{database}"'))
+    url = with_database(server_url(), database)
     try:
         upgrade("intake", url)
         command.downgrade(alembic_config("intake", url), "intake_0001")
@@ -52,4 +52,4 @@ def test_intake_migrations_downgrade_and_upgrade_again() -> None:
         keys = asyncio.run(_fetch(url, "SELECT count(*) AS n FROM intake.idempotency_key"))
         assert keys[0]["n"] == 0
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        asyncio.run(administer(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))

@@ -12,7 +12,7 @@ import pytest
 from alembic import command
 
 from shared.migrations import alembic_config, upgrade
-from tests.conftest import SERVER_URL, _admin, _with_database
+from tests.stack import administer, server_url, with_database
 
 
 async def _run(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
@@ -30,8 +30,8 @@ def run(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
 
 def test_review_migrations_downgrade_and_upgrade_again() -> None:
     database = f"conduct_migrations_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{database}"'))
-    url = _with_database(SERVER_URL, database)
+    asyncio.run(administer(f'CREATE DATABASE "{database}"'))
+    url = with_database(server_url(), database)
     try:
         upgrade("review", url)
         unit_id, member_id, case_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
@@ -97,4 +97,4 @@ def test_review_migrations_downgrade_and_upgrade_again() -> None:
                 member_id,
             )
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        asyncio.run(administer(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))

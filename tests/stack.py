@@ -1,0 +1,95 @@
+"""The real stack as separate processes (uvicorn APIs + arq workers) on its own database and
+queue namespace, seeded with the demo unit and credentials as `make run` does. Used by the
+end-to-end tests, the fault tests and the benchmarks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+from shared.devstack.demo import prepare_demo
+from shared.devstack.supervisor import Stack, service_specs
+from shared.settings import to_plain_url
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def server_url() -> str:
+    return to_plain_url(
+        os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
+    )
+
+
+def with_database(url: str, database: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{database}"
+
+
+async def administer(sql: str) -> None:
+    connection = await asyncpg.connect(with_database(server_url(), "postgres"))
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@dataclass(frozen=True)
+class RunningStack:
+    stack: Stack
+    urls: dict[str, str]
+    tokens: dict[str, str]
+    env: dict[str, str]
+    database_url: str
+
+
+@contextmanager
+def isolated_stack(
+    *, label: str, data_dir: Path, extra_env: Mapping[str, str] | None = None
+) -> Iterator[RunningStack]:
+    """Start the stack on a fresh database `conduct_<label>_<id>`; drop it afterwards."""
+    run_id = uuid.uuid4().hex[:8]
+    database = f"conduct_{label}_{run_id}"
+    asyncio.run(administer(f'CREATE DATABASE "{database}"'))
+    database_url = with_database(server_url(), database)
+    redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    try:
+        credentials = json.loads(prepare_demo(database_url, redis_url, data_dir).read_text())
+        ports = {service: free_port() for service in ("intake", "review", "registry")}
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "QUEUE_PREFIX": f"{label}-{run_id}",
+            "RELAY_POLL_SECONDS": "0.5",
+            "LOG_JSON": "true",
+            **(extra_env or {}),
+        }
+        stack = Stack(log_dir=data_dir / "logs")
+        try:
+            stack.start(service_specs(env, ports=ports))
+            stack.wait_ready(timeout=90)
+            yield RunningStack(
+                stack=stack,
+                urls={service: f"http://127.0.0.1:{port}" for service, port in ports.items()},
+                tokens=credentials["tokens"],
+                env=env,
+                database_url=database_url,
+            )
+        finally:
+            stack.stop()
+    finally:
+        asyncio.run(administer(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
