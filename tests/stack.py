@@ -58,7 +58,12 @@ class RunningStack:
 
 @contextmanager
 def isolated_stack(
-    *, label: str, data_dir: Path, extra_env: Mapping[str, str] | None = None
+    *,
+    label: str,
+    data_dir: Path,
+    extra_env: Mapping[str, str] | None = None,
+    api_processes: int = 1,
+    workers: int = 1,
 ) -> Iterator[RunningStack]:
     """Start the stack on a fresh database `conduct_<label>_<id>`; drop it afterwards."""
     run_id = uuid.uuid4().hex[:8]
@@ -80,7 +85,9 @@ def isolated_stack(
         }
         stack = Stack(log_dir=data_dir / "logs")
         try:
-            stack.start(service_specs(env, ports=ports))
+            stack.start(
+                service_specs(env, ports=ports, api_processes=api_processes, workers=workers)
+            )
             stack.wait_ready(timeout=90)
             yield RunningStack(
                 stack=stack,

@@ -31,6 +31,9 @@ def main(
     output: Annotated[Path, typer.Option(help="Where to write the results")] = Path(
         "bench-results.json"
     ),
+    api_processes: Annotated[
+        int, typer.Option(envvar="API_PROCESSES", help="uvicorn processes per API")
+    ] = 1,
 ) -> None:
     """Run the benchmarks and print their figures."""
     wanted = [figure_id.strip().upper() for figure_id in only.split(",")] if only else list(FIGURES)
@@ -38,7 +41,7 @@ def main(
     if unknown:
         raise typer.BadParameter(f"unknown figures {unknown}; known: {list(FIGURES)}")
     results: dict[str, Figure] = {}
-    with bench_stack(run_id=uuid.uuid4().hex[:8]) as context:
+    with bench_stack(run_id=uuid.uuid4().hex[:8], api_processes=api_processes) as context:
         for figure_id in wanted:
             console.print(f"[bold]running {figure_id}[/bold]: {FIGURES[figure_id].__doc__}")
             results[figure_id] = asyncio.run(FIGURES[figure_id](context))

@@ -12,7 +12,7 @@ from tests.stack import isolated_stack
 
 
 @contextmanager
-def bench_stack(*, run_id: str) -> Iterator[BenchContext]:
+def bench_stack(*, run_id: str, api_processes: int = 1) -> Iterator[BenchContext]:
     data_dir = Path(".data") / "bench" / run_id
     data_dir.mkdir(parents=True, exist_ok=True)
     extra_env = {
@@ -20,7 +20,9 @@ def bench_stack(*, run_id: str) -> Iterator[BenchContext]:
         # The benchmark is one client hammering on purpose: measure intake, not its limiter.
         "INTAKE_RATE_LIMIT_PER_MINUTE": "100000000",
     }
-    with isolated_stack(label="bench", data_dir=data_dir, extra_env=extra_env) as running:
+    with isolated_stack(
+        label="bench", data_dir=data_dir, extra_env=extra_env, api_processes=api_processes
+    ) as running:
         yield BenchContext(
             database_url=running.database_url, urls=running.urls, tokens=running.tokens
         )
