@@ -1,5 +1,5 @@
 """registry's FastAPI application: the authoritative ledger, read by auditors, competent
-authorities and dashboards; nothing is written to it over HTTP."""
+authorities and dashboards; over HTTP only competent authorities write to it (sanctions)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from services.registry.catalogue.router import router as catalogue_router
 from services.registry.ledger.router import audit_router, violations_router
+from services.registry.sanctions.router import router as sanctions_router
 from services.registry.settings import get_settings
 from shared.http import create_service_app
 
@@ -16,9 +17,10 @@ def create_app() -> FastAPI:
         service="registry",
         title="Conduct registry",
         description=(
-            "The append-only, hash-chained ledger of violations and cleared findings; the rules "
-            "catalogue; verification of the chain for auditors."
+            "The append-only, hash-chained ledger of violations, cleared findings and sanctions, "
+            "queryable as it stood at any moment; the rules and penalties catalogues; "
+            "verification of the chain for auditors."
         ),
         settings=get_settings(),
-        routers=[catalogue_router, violations_router, audit_router],
+        routers=[catalogue_router, violations_router, sanctions_router, audit_router],
     )

@@ -23,6 +23,9 @@ class RegistrySettings(ServiceSettings):
     # An append-only file that receives a JSON line per checkpoint (a copy outside the database).
     checkpoint_file: Path | None = None
     checkpoint_every_minutes: int = Field(default=5, ge=1, le=60)
+    # Calendar days after a violation's effective date during which the employee may appeal;
+    # no sanction may be ordered until they have passed (services/registry/sanctions/lifecycle.py).
+    appeal_window_days: int = Field(default=30, ge=0, le=365)
 
     @model_validator(mode="after")
     def _require_signing_key_in_production(self) -> RegistrySettings:

@@ -1,9 +1,10 @@
-"""Small factories for registry tests: reader tokens, determinations and ledger records."""
+"""Small factories for registry tests: reader tokens, determinations, ledger records and
+sanction orders."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -77,3 +78,30 @@ async def append_entry(
 ) -> LedgerRecord:
     async with unit_of_work(sessionmaker) as session:
         return await append_record(session, entry=record_entry(**overrides))
+
+
+def days_ago(days: int) -> date:
+    return datetime.now(UTC).date() - timedelta(days=days)
+
+
+async def append_settled_violation(
+    sessionmaker: async_sessionmaker[AsyncSession], *, department: str, **overrides: Any
+) -> LedgerRecord:
+    """A violation that took effect 60 days ago: its 30-day appeal window has closed."""
+    return await append_entry(
+        sessionmaker, department=department, effective_on=days_ago(60), **overrides
+    )
+
+
+def sanction_order(event: str = "imposed", **overrides: Any) -> dict[str, Any]:
+    """A sanction event's body, by default a censure imposed 10 days ago under a new order."""
+    body: dict[str, Any] = {
+        "event": event,
+        "order_reference": f"SO(D)/{uuid.uuid4().hex[:8]}/2026",
+        "order_date": days_ago(10).isoformat(),
+        "reasons": "The authority has considered the finding and the employee's reply.",
+    }
+    if event in {"imposed", "varied"}:
+        body["penalty_code"] = "ED2020-CENSURE"
+    body.update(overrides)
+    return {name: value for name, value in body.items() if value is not None}

@@ -1,5 +1,5 @@
-"""The rules catalogue: seeded by registry's migration, readable over HTTP, and published to
-intake and review through registry's outbox."""
+"""The catalogues: rules and penalties seeded by registry's migrations and readable over HTTP;
+the rules published to intake and review through registry's outbox."""
 
 from __future__ import annotations
 
@@ -77,3 +77,33 @@ async def test_the_migration_stages_one_publication_per_consumer(
         assert {
             (rule.code, rule.title, rule.reply_window_working_days) for rule in published.rules
         } == {tuple(rule) for rule in seeded}
+
+
+SEEDED_PENALTIES = [
+    ("ED2020-CENSURE", "minor", False),
+    ("ED2020-WITHHOLD-PROMOTION", "minor", True),
+    ("ED2020-WITHHOLD-INCREMENT", "minor", True),
+    ("ED2020-RECOVERY", "minor", False),
+    ("ED2020-REDUCTION", "major", False),
+    ("ED2020-COMPULSORY-RETIREMENT", "major", False),
+    ("ED2020-REMOVAL", "major", False),
+    ("ED2020-DISMISSAL", "major", False),
+]
+
+
+async def test_any_reader_lists_the_penalties_minor_before_major(
+    registry_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    token = await issue_reader(sessionmaker, role="dashboard")
+    response = await registry_api.get("/v1/catalogue/penalties", headers=bearer(token))
+    assert response.status_code == 200, response.text
+    catalogue: dict[str, Any] = response.json()
+    assert catalogue["catalogue_version"] == 1
+    assert "Efficiency and Discipline" in catalogue["note"]
+    assert [
+        (penalty["code"], penalty["penalty_class"], penalty["time_bound"])
+        for penalty in catalogue["penalties"]
+    ] == SEEDED_PENALTIES
+    assert all(penalty["title"] and penalty["description"] for penalty in catalogue["penalties"])
+    unauthenticated = await registry_api.get("/v1/catalogue/penalties")
+    assert unauthenticated.status_code == 401

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from services.registry.ledger.chain import (
+    ADDED_FIELDS,
     CHAINED_FIELDS,
     GENESIS_HASH,
     ChainVerifier,
@@ -185,3 +186,67 @@ def test_the_verifier_stops_at_the_first_break() -> None:
     assert verifier.check(records[3]) is False
     first_broken = verifier.result().first_broken
     assert first_broken is not None and first_broken.sequence == 2
+
+
+def sanction_event(sequence: int) -> dict[str, Any]:
+    """A sanction event's content: no finding of its own, the added fields set."""
+    return content(
+        sequence,
+        record_kind="sanction_event",
+        employee_ref=None,
+        employee_name=None,
+        rules_cited=None,
+        platform=None,
+        determined_by=None,
+        countersigned_by=None,
+        reported_at=None,
+        violation_id=uuid.UUID(int=1),
+        sanction_id=uuid.UUID(int=sequence),
+        sanction_event="imposed",
+        penalty_code="ED2020-WITHHOLD-INCREMENT",
+        penalty_catalogue_version=1,
+        period_months=12,
+        order_reference="SO(D)/1/2026",
+        recorded_by_id=uuid.UUID(int=4000),
+        recorded_by_label="competent authority HEALTH",
+    )
+
+
+def test_a_record_from_before_the_added_fields_keeps_its_content() -> None:
+    # Rows read back from the database carry the added columns as null; dicts built before
+    # they existed do not carry them at all. Both hash as the first format did.
+    original = content(1)
+    assert canonical_content(original | dict.fromkeys(ADDED_FIELDS)) == canonical_content(original)
+    assert set(json.loads(canonical_content(original))) == set(CHAINED_FIELDS)
+
+
+def test_added_fields_are_chained_when_set() -> None:
+    event = sanction_event(1)
+    parsed = json.loads(canonical_content(event))
+    assert set(parsed) == set(CHAINED_FIELDS) | set(ADDED_FIELDS)
+    assert parsed["period_months"] == 12 and parsed["employee_ref"] is None
+
+
+@pytest.mark.parametrize(
+    ("field", "tampered"),
+    [
+        ("penalty_code", "ED2020-DISMISSAL"),
+        ("period_months", 24),
+        ("period_months", None),
+        ("sanction_event", "quashed"),
+        ("order_reference", None),
+        ("recorded_by_label", "someone else"),
+        ("violation_id", uuid.UUID(int=2)),
+    ],
+)
+def test_tampering_an_added_field_changes_the_content_hash(field: str, tampered: Any) -> None:
+    assert content_hash(sanction_event(1) | {field: tampered}) != content_hash(sanction_event(1))
+
+
+def test_a_value_set_on_an_older_record_is_named_by_verify() -> None:
+    records = chain_of(3)
+    records[1]["order_reference"] = "SO(D)/9/2026"
+    result = verify(records).result()
+    assert result.first_broken is not None
+    assert result.first_broken.sequence == 2
+    assert "content" in result.first_broken.reason

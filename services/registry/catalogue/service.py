@@ -1,17 +1,27 @@
-"""Reading the rules catalogue: the current version and its rules."""
+"""Reading the catalogues: the current version of the rules and of the penalties."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry.catalogue.models import CatalogueVersion, Rule
+from services.registry.catalogue.models import (
+    CatalogueVersion,
+    Penalty,
+    PenaltyCatalogueVersion,
+    Rule,
+)
 from shared.errors import ServiceUnavailable
 
 
 class CatalogueMissing(ServiceUnavailable):
     code = "catalogue-missing"
     title = "No rules catalogue has been published"
+
+
+class PenaltyCatalogueMissing(ServiceUnavailable):
+    code = "penalty-catalogue-missing"
+    title = "No penalties catalogue has been published"
 
 
 async def current_catalogue_version(session: AsyncSession) -> int:
@@ -31,3 +41,32 @@ async def current_catalogue(session: AsyncSession) -> tuple[CatalogueVersion, li
         )
     ).all()
     return published, list(rules)
+
+
+async def current_penalty_catalogue_version(session: AsyncSession) -> int:
+    """The newest published penalties version; migration registry_0003 publishes version 1."""
+    version: int | None = await session.scalar(select(func.max(PenaltyCatalogueVersion.version)))
+    if version is None:
+        raise PenaltyCatalogueMissing(
+            "The registry holds no penalties catalogue; run the migrations."
+        )
+    return version
+
+
+async def current_penalty_catalogue(
+    session: AsyncSession,
+) -> tuple[PenaltyCatalogueVersion, list[Penalty]]:
+    version = await current_penalty_catalogue_version(session)
+    published = await session.get_one(PenaltyCatalogueVersion, version)
+    penalties = (
+        await session.scalars(
+            select(Penalty).where(Penalty.catalogue_version == version).order_by(Penalty.position)
+        )
+    ).all()
+    return published, list(penalties)
+
+
+async def penalty_in_force(session: AsyncSession, *, code: str) -> Penalty | None:
+    """The penalty of that code in the current catalogue version, or None if it has none."""
+    version = await current_penalty_catalogue_version(session)
+    return await session.get(Penalty, (version, code))

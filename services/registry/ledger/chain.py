@@ -5,7 +5,10 @@ content_hash = sha256(canonical JSON of the chained fields)
 chain_hash   = sha256(previous record's chain_hash + content_hash), GENESIS_HASH before the first
 
 Canonical JSON: sorted keys, no whitespace, UTF-8; UUIDs as strings, dates as ISO dates,
-timestamps in UTC with microseconds. Changing any chained field of any record changes its
+timestamps in UTC with microseconds. The fields of the first format (CHAINED_FIELDS) are always
+in it, null or not; fields added later (ADDED_FIELDS) are in it when they hold a value. So a
+record written before a field existed keeps its content hash, while setting that field on it,
+or clearing it on a record that had it, changes the hash like any other edit. Changing any chained field of any record changes its
 content hash; recomputing the hashes to hide the change breaks the next link, and rewriting the
 whole rest of the chain changes the head hash that auditors keep.
 """
@@ -22,8 +25,8 @@ from typing import Any, Literal
 
 GENESIS_HASH = "0" * 64
 
-# The fields a record's content hash covers, in no particular order (keys are sorted). Adding a
-# field changes every content hash: do it with a new record format, never by editing this list.
+# The fields a record's content hash always covers, in no particular order (keys are sorted).
+# Never edit this list: it would change the content hash of every record already written.
 CHAINED_FIELDS: tuple[str, ...] = (
     "id",
     "sequence",
@@ -45,6 +48,21 @@ CHAINED_FIELDS: tuple[str, ...] = (
     "catalogue_version",
 )
 
+# Fields added after the first format (registry_0003: sanction events and who recorded a
+# record). Chained when set, so older records, where they are null, hash as they always did.
+# Append new fields here; never remove one.
+ADDED_FIELDS: tuple[str, ...] = (
+    "violation_id",
+    "sanction_id",
+    "sanction_event",
+    "penalty_code",
+    "penalty_catalogue_version",
+    "period_months",
+    "order_reference",
+    "recorded_by_id",
+    "recorded_by_label",
+)
+
 
 def canonical_value(value: Any) -> Any:
     """One spelling per value, whatever form it arrives in (Python or read back from SQL)."""
@@ -64,8 +82,15 @@ def canonical_value(value: Any) -> Any:
 
 
 def canonical_content(record: Mapping[str, Any]) -> bytes:
-    """The canonical JSON of a record's chained fields; other keys are ignored."""
+    """The canonical JSON of a record's chained fields; other keys are ignored.
+
+    An added field counts as absent when its key is missing or its value is None: both are
+    how a record from before the field existed looks (a dict built by hand, a row read back).
+    """
     content = {name: canonical_value(record[name]) for name in CHAINED_FIELDS}
+    for name in ADDED_FIELDS:
+        if record.get(name) is not None:
+            content[name] = canonical_value(record[name])
     return json.dumps(
         content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode()

@@ -28,3 +28,18 @@ class ConflictingDetermination(Conflict):
 
     code = "conflicting-determination"
     title = "The case already has a different recorded determination"
+
+
+class ViolationNotCurrent(Conflict):
+    """The violation version was superseded (corrected, or set aside on appeal): whatever
+    follows must refer to the version that replaced it."""
+
+    code = "violation-not-current"
+    title = "The violation has been superseded"
+
+
+class RecordAlreadySuperseded(Conflict):
+    """History is linear: a record that already has a successor cannot be superseded again."""
+
+    code = "record-already-superseded"
+    title = "The record has already been superseded"

@@ -1,6 +1,17 @@
 """The ledger: one append-only, hash-chained sequence of records. A correction or an appeal
 outcome is a new record that supersedes an old one; a database trigger refuses UPDATE, DELETE
-and TRUNCATE, and the chain makes any change made around it evident."""
+and TRUNCATE, and the chain makes any change made around it evident.
+
+Record kinds:
+- violation, cleared_finding: review's final determinations (one original per case and kind);
+- correction: a new version of a violation that supersedes the previous version;
+- sanction_event: one step in the life of a sanction imposed on a violation (imposed, stayed,
+  varied, quashed, spent, expunged), recorded by a competent authority.
+
+Bitemporal: `effective_on` is when a record takes effect in the world (the finding's date, the
+order's date); `recorded_at` is when the registry learnt of it. Queries `as_of` a moment see
+only records recorded by then.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +25,12 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
     Text,
+    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -25,26 +38,86 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.registry.base import RegistryBase
 
-RecordKind = Literal["violation", "cleared_finding"]
-RECORD_KINDS: tuple[RecordKind, ...] = ("violation", "cleared_finding")
+RecordKind = Literal["violation", "cleared_finding", "correction", "sanction_event"]
+RECORD_KINDS: tuple[RecordKind, ...] = (
+    "violation",
+    "cleared_finding",
+    "correction",
+    "sanction_event",
+)
+# Review's determinations: the original records of a case, one per case and kind.
+DETERMINATION_KINDS: tuple[RecordKind, ...] = ("violation", "cleared_finding")
+# The versions of a violation: the original and the corrections that supersede it in turn.
+VIOLATION_KINDS: tuple[RecordKind, ...] = ("violation", "correction")
+# The kinds that carry a finding (employee, rules, reasons), as opposed to sanction events.
+FINDING_KINDS: tuple[RecordKind, ...] = ("violation", "cleared_finding", "correction")
+
+SanctionEventName = Literal["imposed", "stayed", "varied", "quashed", "spent", "expunged"]
+SANCTION_EVENTS: tuple[SanctionEventName, ...] = (
+    "imposed",
+    "stayed",
+    "varied",
+    "quashed",
+    "spent",
+    "expunged",
+)
 
 
 class LedgerRecord(RegistryBase):
     __tablename__ = "ledger_record"
     __table_args__ = (
-        CheckConstraint("record_kind IN ('violation', 'cleared_finding')", name="record_kind"),
+        CheckConstraint(
+            "record_kind IN ('violation', 'cleared_finding', 'correction', 'sanction_event')",
+            name="record_kind",
+        ),
         CheckConstraint("sequence >= 1", name="sequence_positive"),
-        # Second line of defence behind the inbox: one original record per case and kind.
-        # Later records that supersede it (appeal outcomes, corrections) are not bound by it.
+        # What each kind must say; the columns are nullable only because the kinds differ.
+        CheckConstraint(
+            "record_kind = 'sanction_event' OR (employee_ref IS NOT NULL AND employee_name "
+            "IS NOT NULL AND rules_cited IS NOT NULL AND platform IS NOT NULL AND determined_by "
+            "IS NOT NULL AND reported_at IS NOT NULL)",
+            name="determination_complete",
+        ),
+        CheckConstraint(
+            "record_kind <> 'sanction_event' OR (violation_id IS NOT NULL AND sanction_id IS "
+            "NOT NULL AND sanction_event IS NOT NULL AND order_reference IS NOT NULL AND "
+            "recorded_by_id IS NOT NULL AND recorded_by_label IS NOT NULL)",
+            name="sanction_event_complete",
+        ),
+        CheckConstraint(
+            "sanction_event IN ('imposed', 'stayed', 'varied', 'quashed', 'spent', 'expunged')",
+            name="sanction_event",
+        ),
+        CheckConstraint("period_months >= 1", name="period_months_positive"),
+        ForeignKeyConstraint(
+            ["penalty_catalogue_version", "penalty_code"],
+            ["penalty.catalogue_version", "penalty.code"],
+            name="fk_ledger_record_penalty_catalogue_version_penalty",
+        ),
+        # Second line of defence behind the inbox: one original determination per case and
+        # kind. Records that supersede it, and sanction events, are not bound by it.
         Index(
             "uq_ledger_record_case_id_record_kind",
             "case_id",
             "record_kind",
             unique=True,
-            postgresql_where=text("supersedes_id IS NULL"),
+            postgresql_where=text(
+                "supersedes_id IS NULL AND record_kind IN ('violation', 'cleared_finding')"
+            ),
         ),
         Index("ix_ledger_record_department_sequence", "department", "sequence"),
         Index("ix_ledger_record_rules_cited", "rules_cited", postgresql_using="gin"),
+        # History is linear: a record is superseded at most once.
+        Index("uq_ledger_record_supersedes_id", "supersedes_id", unique=True),
+        Index("ix_ledger_record_violation_id", "violation_id"),
+        Index("ix_ledger_record_sanction_id", "sanction_id"),
+        # One order, one event per violation, however its reference is capitalised.
+        Index(
+            "uq_ledger_record_violation_id_order_reference",
+            "violation_id",
+            func.lower(text("order_reference")),
+            unique=True,
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -52,21 +125,40 @@ class LedgerRecord(RegistryBase):
     sequence: Mapped[int] = mapped_column(BigInteger, unique=True)
     record_kind: Mapped[str] = mapped_column(String(32))
     supersedes_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("ledger_record.id"))
+    # Every kind names its case and department (a sanction event copies its violation's), so
+    # department-bound readers are scoped the same way for all of them.
     case_id: Mapped[uuid.UUID] = mapped_column()
     submission_id: Mapped[uuid.UUID] = mapped_column()
     department: Mapped[str] = mapped_column(String(64))
-    employee_ref: Mapped[str] = mapped_column(String(64))
-    employee_name: Mapped[str] = mapped_column(String(200))
-    rules_cited: Mapped[list[str]] = mapped_column(ARRAY(String(64)))
-    platform: Mapped[str] = mapped_column(String(16))
+    # The finding's personal data and rules: set on determinations and corrections only; a
+    # sanction event points at its violation rather than copying them.
+    employee_ref: Mapped[str | None] = mapped_column(String(64))
+    employee_name: Mapped[str | None] = mapped_column(String(200))
+    rules_cited: Mapped[list[str] | None] = mapped_column(ARRAY(String(64)))
+    platform: Mapped[str | None] = mapped_column(String(16))
     reasons: Mapped[str] = mapped_column(Text)
     # Who decided and who countersigned (review's member ids): due process on the record.
-    determined_by: Mapped[uuid.UUID] = mapped_column()
+    determined_by: Mapped[uuid.UUID | None] = mapped_column()
     countersigned_by: Mapped[uuid.UUID | None] = mapped_column()
+    # The finding's date; for a sanction event, the date of the order.
     effective_on: Mapped[date] = mapped_column(Date)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The rules catalogue in force when the record was appended.
     catalogue_version: Mapped[int] = mapped_column(Integer)
+    # Sanction events: the violation version sanctioned, and the sanction (the id of the
+    # record that imposed it; an imposition points at itself).
+    violation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("ledger_record.id"))
+    sanction_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("ledger_record.id"))
+    sanction_event: Mapped[str | None] = mapped_column(String(16))
+    # The penalty as the order leaves it (imposed, varied), from the penalties catalogue.
+    penalty_code: Mapped[str | None] = mapped_column(String(64))
+    penalty_catalogue_version: Mapped[int | None] = mapped_column(Integer)
+    period_months: Mapped[int | None] = mapped_column(Integer)
+    order_reference: Mapped[str | None] = mapped_column(String(100))
+    # The reader credential that wrote the record over HTTP (id and label as they were then).
+    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column()
+    recorded_by_label: Mapped[str | None] = mapped_column(String(200))
     content_hash: Mapped[str] = mapped_column(String(64))
     previous_hash: Mapped[str] = mapped_column(String(64))
     chain_hash: Mapped[str] = mapped_column(String(64))

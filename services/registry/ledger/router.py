@@ -1,5 +1,6 @@
 """Ledger endpoints: violations for auditors and competent authorities (each bound to its
-department, or to all), and chain verification for auditors."""
+department, or to all), as the registry stood at any moment; chain verification for
+auditors."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from services.registry.checkpoints.schemas import CheckpointList, CheckpointRead
 from services.registry.checkpoints.service import check_latest_checkpoint, recent_checkpoints
 from services.registry.ledger import service
 from services.registry.ledger.errors import ViolationNotFound
-from services.registry.ledger.models import LedgerRecord
 from services.registry.ledger.schemas import (
+    AsOf,
     ChainVerificationRead,
     CheckpointCheckRead,
     ViolationPage,
@@ -22,6 +23,7 @@ from services.registry.ledger.schemas import (
 from services.registry.readers.auth import Auditor, RecordReader
 from services.registry.readers.errors import OutsideOrganisation, RoleNotAllowed
 from services.registry.settings import RegistrySettings, get_settings
+from shared.db import utcnow
 from shared.errors import InvalidInput, Unauthenticated, responses_for
 from shared.http import DbSession
 
@@ -31,14 +33,15 @@ Settings = Annotated[RegistrySettings, Depends(get_settings)]
 
 
 async def visible_violation(
-    record_id: uuid.UUID, reader: RecordReader, session: DbSession
-) -> LedgerRecord:
+    record_id: uuid.UUID, reader: RecordReader, session: DbSession, as_of: AsOf = None
+) -> service.RecordVersion:
+    """The violation version as of the moment asked about, if the reader may see it."""
     return await service.get_violation(
-        session, record_id=record_id, department_scope=reader.organisation_code
+        session, record_id=record_id, department_scope=reader.organisation_code, as_of=as_of
     )
 
 
-VisibleViolation = Annotated[LedgerRecord, Depends(visible_violation)]
+VisibleViolation = Annotated[service.RecordVersion, Depends(visible_violation)]
 
 
 @violations_router.get(
@@ -52,32 +55,44 @@ async def list_violations(
     department: Annotated[str | None, Query(max_length=64)] = None,
     rule: Annotated[str | None, Query(max_length=64, description="A rule code cited")] = None,
     platform: Annotated[str | None, Query(max_length=16)] = None,
+    status: Annotated[
+        service.ViolationStatus | None,
+        Query(description="Only versions current, or only those superseded, as of `as_of`"),
+    ] = None,
+    as_of: AsOf = None,
     after: Annotated[
         int | None, Query(ge=0, description="The `next_cursor` of the previous page")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ViolationPage:
-    """Recorded violations in ledger order, optionally filtered by department, cited rule and
-    platform. A credential bound to a department sees only that department's violations.
-    Pages are cut on the ledger sequence, so they stay stable while records are appended."""
+    """Recorded violations in ledger order, as the registry stood at `as_of` (default now):
+    each version of a violation (the original and its corrections) with whether it was still
+    current then. Optionally filtered by department, cited rule, platform and status. A
+    credential bound to a department sees only that department's violations. Pages are cut on
+    the ledger sequence, so they stay stable while records are appended; pass the page's
+    `as_of` back with `after` to read every page as of the same moment."""
     if (
         department is not None
         and reader.organisation_code is not None
         and department != reader.organisation_code
     ):
         raise OutsideOrganisation(f"This credential reads only {reader.organisation_code}.")
-    records, next_cursor = await service.list_violations(
+    moment = as_of or utcnow()
+    versions, next_cursor = await service.list_violations(
         session,
         department_scope=reader.organisation_code,
+        as_of=moment,
         department=department,
         rule=rule,
         platform=platform,
+        status=status,
         after=after,
         limit=limit,
     )
     return ViolationPage(
-        items=[ViolationRead.model_validate(record) for record in records],
+        items=[ViolationRead.of(version) for version in versions],
         next_cursor=next_cursor,
+        as_of=moment,
     )
 
 
@@ -86,9 +101,10 @@ async def list_violations(
     response_model=ViolationRead,
     responses=responses_for(Unauthenticated, RoleNotAllowed, ViolationNotFound),
 )
-async def read_violation(record: VisibleViolation) -> ViolationRead:
-    """One violation record, if the credential may read its department."""
-    return ViolationRead.model_validate(record)
+async def read_violation(version: VisibleViolation) -> ViolationRead:
+    """One violation version as the registry stood at `as_of` (default now), if the credential
+    may read its department: 404 if it had not been recorded by then."""
+    return ViolationRead.of(version)
 
 
 @audit_router.get(

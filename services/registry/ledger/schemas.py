@@ -1,16 +1,31 @@
-"""What readers see of the ledger: violation records, pages of them, and the chain's health."""
+"""What readers see of the ledger: violation records, pages of them, and the chain's health;
+and the `as_of` parameter every ledger query takes."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Query
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from services.registry.ledger.service import RecordVersion
+
+AsOf = Annotated[
+    AwareDatetime | None,
+    Query(
+        description="Answer as the registry stood at this moment (ISO 8601 with a time zone; "
+        "default now): only records recorded by then, and superseded only by records recorded "
+        "by then"
+    ),
+]
 
 
 class ViolationRead(BaseModel):
-    """A violation as recorded, with its place in the hash chain."""
+    """A version of a violation as recorded (the original or a correction), with its place in
+    the hash chain and whether it was still current at the moment asked about."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -35,12 +50,35 @@ class ViolationRead(BaseModel):
     content_hash: str
     previous_hash: str
     chain_hash: str
+    status: Literal["current", "superseded"] = Field(
+        description="current unless a record recorded by the moment asked about supersedes it"
+    )
+    superseded_by: uuid.UUID | None = Field(description="The record that supersedes this one")
+
+    @classmethod
+    def of(cls, version: RecordVersion) -> ViolationRead:
+        read = cls.model_validate(
+            {
+                **{
+                    name: getattr(version.record, name)
+                    for name in cls.model_fields
+                    if name not in {"status", "superseded_by"}
+                },
+                "status": version.status,
+                "superseded_by": version.superseded_by,
+            }
+        )
+        return read
 
 
 class ViolationPage(BaseModel):
     items: list[ViolationRead]
     next_cursor: int | None = Field(
         description="Pass as `after` for the next page; null on the last page"
+    )
+    as_of: datetime = Field(
+        description="The moment the page answers for; pass it back with `after` so that later "
+        "pages answer for the same moment"
     )
 
 

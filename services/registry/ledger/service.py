@@ -1,31 +1,47 @@
 """Appending to the ledger, recording review's determinations, and reading the ledger back:
-violations for readers, the whole chain for verification."""
+violations for readers as the registry stood at any moment, the whole chain for verification.
+
+Reading `as_of` a moment (bitemporal, on the recording time): a record counts if it was
+recorded by then, and counts as superseded only if the record superseding it was recorded by
+then too. recorded_at is taken under the ledger lock, so it rises with the chain's sequence.
+A record becomes visible when its transaction commits, an instant after its recorded_at: only a
+query as of the last instant or so can answer differently when asked again.
+"""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass
-from datetime import date, datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
 
 import structlog
-from sqlalchemy import select, text
+from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from services.registry.catalogue.service import current_catalogue_version
 from services.registry.ledger.chain import (
+    ADDED_FIELDS,
+    CHAINED_FIELDS,
     GENESIS_HASH,
     ChainVerification,
     ChainVerifier,
     content_hash,
     link_hash,
 )
+from services.registry.ledger.entries import LedgerEntry, RecordEntry
 from services.registry.ledger.errors import (
     ConflictingDetermination,
     RecordAlreadyExists,
     ViolationNotFound,
 )
-from services.registry.ledger.models import RECORD_KINDS, LedgerRecord, RecordKind
+from services.registry.ledger.models import (
+    DETERMINATION_KINDS,
+    FINDING_KINDS,
+    VIOLATION_KINDS,
+    LedgerRecord,
+)
 from shared.db import utcnow
 from shared.messages import DeterminationRecorded, RecordCreated
 from shared.outbox import stage_message
@@ -37,41 +53,25 @@ logger = structlog.get_logger(__name__)
 LEDGER_LOCK_KEY = 0x7265_6769_7374_7279
 
 
-@dataclass(frozen=True)
-class RecordEntry:
-    """What a new record says; the ledger adds its id, place in the chain and hashes."""
-
-    record_kind: RecordKind
-    case_id: uuid.UUID
-    submission_id: uuid.UUID
-    department: str
-    employee_ref: str
-    employee_name: str
-    rules_cited: list[str]
-    platform: str
-    reasons: str
-    determined_by: uuid.UUID
-    countersigned_by: uuid.UUID | None
-    effective_on: date
-    reported_at: datetime
-    supersedes_id: uuid.UUID | None = None
-
-
 async def lock_ledger(session: AsyncSession) -> None:
     """Take the ledger's append lock until the transaction ends (re-entrant within it)."""
     await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LEDGER_LOCK_KEY})
 
 
-async def append_record(session: AsyncSession, *, entry: RecordEntry) -> LedgerRecord:
+async def append_record(session: AsyncSession, *, entry: LedgerEntry) -> LedgerRecord:
     """Append one record at the head of the chain, in the caller's transaction.
 
     Appends are serialised by the ledger lock, so the head read here is still the head when
     the record is inserted: sequences stay gap-free and the chain stays linear.
     """
-    if entry.record_kind not in RECORD_KINDS:
-        raise ValueError(f"unknown record kind: {entry.record_kind}")
+    if isinstance(entry, RecordEntry) and entry.record_kind not in FINDING_KINDS:
+        raise ValueError(f"not a kind of finding: {entry.record_kind}")
     await lock_ledger(session)
-    if entry.supersedes_id is None:
+    if (
+        isinstance(entry, RecordEntry)
+        and entry.supersedes_id is None
+        and entry.record_kind in DETERMINATION_KINDS
+    ):
         existing = await session.scalar(
             select(LedgerRecord.id).where(
                 LedgerRecord.case_id == entry.case_id,
@@ -92,10 +92,13 @@ async def append_record(session: AsyncSession, *, entry: RecordEntry) -> LedgerR
         )
     ).first()
     sequence, previous_hash = (head.sequence + 1, head.chain_hash) if head else (1, GENESIS_HASH)
+    record_id = uuid.uuid4()
     content: dict[str, Any] = {
-        **asdict(entry),
-        "rules_cited": list(entry.rules_cited),
-        "id": uuid.uuid4(),
+        # Every chained column explicitly, null unless the entry sets it: what is hashed is
+        # exactly what is stored, whatever the kind.
+        **dict.fromkeys((*CHAINED_FIELDS, *ADDED_FIELDS)),
+        **entry.columns(record_id=record_id),
+        "id": record_id,
         "sequence": sequence,
         "recorded_at": utcnow(),
         "catalogue_version": await current_catalogue_version(session),
@@ -117,7 +120,7 @@ def _same_determination(record: LedgerRecord, entry: RecordEntry) -> bool:
         record.record_kind == entry.record_kind
         and record.submission_id == entry.submission_id
         and record.employee_ref == entry.employee_ref
-        and list(record.rules_cited) == list(entry.rules_cited)
+        and list(record.rules_cited or ()) == list(entry.rules_cited)
         and record.reasons == entry.reasons
         and record.effective_on == entry.effective_on
         and record.determined_by == entry.determined_by
@@ -154,7 +157,7 @@ async def record_determination(
     earlier = await session.scalar(
         select(LedgerRecord).where(
             LedgerRecord.case_id == determination.case_id,
-            LedgerRecord.record_kind.in_(RECORD_KINDS),
+            LedgerRecord.record_kind.in_(DETERMINATION_KINDS),
             LedgerRecord.supersedes_id.is_(None),
         )
     )
@@ -184,22 +187,55 @@ async def record_determination(
     return record
 
 
+ViolationStatus = Literal["current", "superseded"]
+
+
+@dataclass(frozen=True)
+class RecordVersion:
+    """A record as the registry stood at some moment: the record, and what superseded it by
+    then (None while it was the current version)."""
+
+    record: LedgerRecord
+    superseded_by: uuid.UUID | None
+
+    @property
+    def status(self) -> ViolationStatus:
+        return "current" if self.superseded_by is None else "superseded"
+
+
+def _versions_as_of(as_of: datetime | None) -> Select[LedgerRecord, uuid.UUID]:
+    """Violation versions recorded by as_of, each with its successor recorded by as_of (a
+    null successor: still current then). as_of None means everything recorded so far, with
+    no clock involved: what a write must check against."""
+    successor = aliased(LedgerRecord)
+    superseded_by = select(successor.id).where(successor.supersedes_id == LedgerRecord.id)
+    query = select(LedgerRecord).where(LedgerRecord.record_kind.in_(VIOLATION_KINDS))
+    if as_of is not None:
+        superseded_by = superseded_by.where(successor.recorded_at <= as_of)
+        query = query.where(LedgerRecord.recorded_at <= as_of)
+    return query.add_columns(
+        superseded_by.correlate(LedgerRecord).scalar_subquery().label("superseded_by")
+    )
+
+
 async def list_violations(
     session: AsyncSession,
     *,
     department_scope: str | None,
+    as_of: datetime,
     department: str | None = None,
     rule: str | None = None,
     platform: str | None = None,
+    status: ViolationStatus | None = None,
     after: int | None = None,
     limit: int = 50,
-) -> tuple[list[LedgerRecord], int | None]:
-    """One page of violation records in chain order, and the cursor of the next page.
+) -> tuple[list[RecordVersion], int | None]:
+    """One page of violation versions in chain order as of a moment, and the next cursor.
 
     department_scope is the reader's own department (None: every department); the department
-    filter narrows within it.
+    filter narrows within it. Corrections are versions of a violation and are listed too.
     """
-    query = select(LedgerRecord).where(LedgerRecord.record_kind == "violation")
+    query = _versions_as_of(as_of)
     for column, wanted in (
         (LedgerRecord.department, department_scope),
         (LedgerRecord.department, department),
@@ -209,30 +245,37 @@ async def list_violations(
             query = query.where(column == wanted)
     if rule is not None:
         query = query.where(LedgerRecord.rules_cited.contains([rule]))
+    if status is not None:
+        superseded_by = query.selected_columns.superseded_by
+        query = query.where(
+            superseded_by.is_(None) if status == "current" else superseded_by.is_not(None)
+        )
     if after is not None:
         query = query.where(LedgerRecord.sequence > after)
     # One row beyond the page tells whether another page follows.
-    rows = list(
-        (await session.scalars(query.order_by(LedgerRecord.sequence).limit(limit + 1))).all()
-    )
-    page = rows[:limit]
-    next_cursor = page[-1].sequence if len(rows) > limit else None
+    rows = (await session.execute(query.order_by(LedgerRecord.sequence).limit(limit + 1))).all()
+    page = [RecordVersion(record=row[0], superseded_by=row[1]) for row in rows[:limit]]
+    next_cursor = page[-1].record.sequence if len(rows) > limit else None
     return page, next_cursor
 
 
 async def get_violation(
-    session: AsyncSession, *, record_id: uuid.UUID, department_scope: str | None
-) -> LedgerRecord:
-    """The violation record if the reader may see it; 404 otherwise, whether or not it exists."""
-    query = select(LedgerRecord).where(
-        LedgerRecord.id == record_id, LedgerRecord.record_kind == "violation"
-    )
+    session: AsyncSession,
+    *,
+    record_id: uuid.UUID,
+    department_scope: str | None,
+    as_of: datetime | None = None,
+) -> RecordVersion:
+    """The violation version as of a moment (default: as it stands now) if the reader may see
+    it; 404 otherwise, whether it does not exist, was not yet recorded, or is another
+    department's."""
+    query = _versions_as_of(as_of).where(LedgerRecord.id == record_id)
     if department_scope is not None:
         query = query.where(LedgerRecord.department == department_scope)
-    record = await session.scalar(query)
-    if record is None:
+    row = (await session.execute(query)).first()
+    if row is None:
         raise ViolationNotFound(f"No violation {record_id} for this credential.")
-    return record
+    return RecordVersion(record=row[0], superseded_by=row[1])
 
 
 async def verify_ledger(session: AsyncSession, *, batch_size: int) -> ChainVerification:

@@ -43,3 +43,5 @@ RecordReader = Annotated[
     ReaderCredential, Depends(reader_with_role("auditor", "competent_authority"))
 ]
 Auditor = Annotated[ReaderCredential, Depends(reader_with_role("auditor"))]
+# The one role that writes over HTTP: sanctions, each event attributed to the credential.
+CompetentAuthority = Annotated[ReaderCredential, Depends(reader_with_role("competent_authority"))]

@@ -1,5 +1,6 @@
 """Reader credentials: who may read the ledger (auditors, competent authorities, dashboards),
-and for which department. No one writes the ledger over HTTP; only messages append to it."""
+and for which department. Over HTTP only a competent authority writes to the ledger (sanction
+events, attributed to its credential); everything else arrives as messages."""
 
 from __future__ import annotations
 

@@ -1,0 +1,74 @@
+"""What a new ledger record says, by kind, before the ledger gives it an id, a place in the
+chain and its hashes: determinations and corrections (RecordEntry), and sanction events
+(SanctionEventEntry)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Any
+
+from services.registry.ledger.models import RecordKind, SanctionEventName
+
+
+@dataclass(frozen=True)
+class RecordEntry:
+    """A finding: a determination (violation or cleared finding), or a correction superseding
+    a violation."""
+
+    record_kind: RecordKind
+    case_id: uuid.UUID
+    submission_id: uuid.UUID
+    department: str
+    employee_ref: str
+    employee_name: str
+    rules_cited: list[str]
+    platform: str
+    reasons: str
+    determined_by: uuid.UUID
+    countersigned_by: uuid.UUID | None
+    effective_on: date
+    reported_at: datetime
+    supersedes_id: uuid.UUID | None = None
+
+    def columns(self, *, record_id: uuid.UUID) -> dict[str, Any]:
+        return {**asdict(self), "rules_cited": list(self.rules_cited)}
+
+
+@dataclass(frozen=True)
+class SanctionEventEntry:
+    """One event in a sanction's life, recorded against a violation by a reader credential.
+
+    sanction_id is None for an imposition: the imposing record's own id becomes the sanction's
+    id, so every later event of the sanction points at the record that began it.
+    """
+
+    violation_id: uuid.UUID
+    # Copied from the violation, so the event is scoped to the same case and department.
+    case_id: uuid.UUID
+    submission_id: uuid.UUID
+    department: str
+    sanction_event: SanctionEventName
+    sanction_id: uuid.UUID | None
+    penalty_code: str | None
+    penalty_catalogue_version: int | None
+    period_months: int | None
+    order_reference: str
+    order_date: date
+    reasons: str
+    recorded_by_id: uuid.UUID
+    recorded_by_label: str
+
+    def columns(self, *, record_id: uuid.UUID) -> dict[str, Any]:
+        fields = asdict(self)
+        return {
+            **{name: value for name, value in fields.items() if name != "order_date"},
+            "record_kind": "sanction_event",
+            "sanction_id": self.sanction_id or record_id,
+            # The ledger's effective date of an order is the date it bears.
+            "effective_on": self.order_date,
+        }
+
+
+LedgerEntry = RecordEntry | SanctionEventEntry
