@@ -49,8 +49,8 @@ run: $(STAMP)
 	$(DEVSTACK) run
 
 lint: $(STAMP)
-	$(BIN)/ruff check services shared tests
-	$(BIN)/ruff format --check services shared tests
+	$(BIN)/ruff check services shared tests deploy
+	$(BIN)/ruff format --check services shared tests deploy
 	$(BIN)/mypy
 
 # The suite makes (and drops) its own fresh database on the server in DATABASE_URL.

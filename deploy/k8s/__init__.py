@@ -1,0 +1,1 @@
+"""The Kubernetes manifests (base/ and overlays/, kustomize's layout) and their renderer."""
