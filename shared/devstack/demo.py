@@ -62,6 +62,9 @@ def prepare_demo(database_url: str, redis_url: str, data_dir: Path) -> Path:
             "review_member_1": "member of SMMU-HEALTH on review",
             "review_member_2": "member of SMMU-HEALTH on review",
             "registry_auditor": "auditor on registry: violations and /v1/audit/verify",
+            "registry_competent_authority": (
+                "competent authority of HEALTH on registry: records sanctions on violations"
+            ),
         },
     }
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -34,3 +34,16 @@ async def test_without_its_token_the_seed_rotates_the_demo_auditor(
     assert new != old
     assert (await registry_api.get("/v1/violations", headers=bearer(old))).status_code == 401
     assert (await registry_api.get("/v1/violations", headers=bearer(new))).status_code == 200
+
+
+async def test_the_seeded_competent_authority_reads_only_its_department(
+    registry_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with unit_of_work(sessionmaker) as session:
+        tokens = await seed_demo(session, known_tokens=None)
+    authority = bearer(tokens["registry_competent_authority"])
+    assert (await registry_api.get("/v1/violations", headers=authority)).status_code == 200
+    other = await registry_api.get("/v1/violations?department=FINANCE", headers=authority)
+    assert other.status_code == 403
+    # Verifying the chain is the auditor's, not the competent authority's.
+    assert (await registry_api.get("/v1/audit/verify", headers=authority)).status_code == 403
