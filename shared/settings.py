@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Secrets that ship in the repository for local development only; production must replace them.
@@ -66,14 +66,14 @@ class ServiceSettings(BaseSettings):
     def async_database_url(self) -> str:
         return to_asyncpg_url(self.database_url)
 
-    @model_validator(mode="after")
-    def _refuse_default_secrets_in_production(self) -> ServiceSettings:
+    def refuse_development_pseudonym_key(self) -> None:
+        """For the services that use the key (intake, review): production must set its own.
+        Services that never pseudonymise need not be handed the secret at all."""
         if (
             self.environment == "production"
             and self.pseudonym_key.get_secret_value() == DEVELOPMENT_PSEUDONYM_KEY
         ):
             raise ValueError("PSEUDONYM_KEY must be set to a secret value in production")
-        return self
 
 
 def to_asyncpg_url(url: str) -> str:

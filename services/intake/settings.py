@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -19,6 +19,11 @@ class IntakeSettings(ServiceSettings):
     # Failed authentications one client address may make per minute before its requests are
     # refused with 429 unseen.
     auth_failures_per_minute: int = Field(default=20, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets(self) -> IntakeSettings:
+        self.refuse_development_pseudonym_key()
+        return self
 
 
 @lru_cache

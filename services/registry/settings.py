@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -18,7 +18,8 @@ class RegistrySettings(ServiceSettings):
     # the ledger grows.
     verify_batch_size: int = Field(default=5000, ge=1, le=50_000)
     # Ed25519 private key (32 raw bytes, base64) that signs the ledger's checkpoints. Local and
-    # test runs use a development key; production refuses to start without a real one.
+    # test runs use a development key; in production the worker (the only signer) refuses to
+    # start without a real one, and the API need not be given it.
     checkpoint_signing_key: SecretStr | None = None
     # An append-only file that receives a JSON line per checkpoint (a copy outside the database).
     checkpoint_file: Path | None = None
@@ -27,11 +28,9 @@ class RegistrySettings(ServiceSettings):
     # no sanction may be ordered until they have passed (services/registry/sanctions/lifecycle.py).
     appeal_window_days: int = Field(default=30, ge=0, le=365)
 
-    @model_validator(mode="after")
-    def _require_signing_key_in_production(self) -> RegistrySettings:
+    def require_signing_key(self) -> None:
         if self.environment == "production" and self.checkpoint_signing_key is None:
             raise ValueError("REGISTRY_CHECKPOINT_SIGNING_KEY must be set in production")
-        return self
 
 
 @lru_cache

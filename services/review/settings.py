@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -24,6 +24,11 @@ class ReviewSettings(ServiceSettings):
     in_review_deadline_working_days: int = Field(default=10, ge=1, le=90)
     hearing_deadline_working_days: int = Field(default=10, ge=1, le=90)
     determination_deadline_working_days: int = Field(default=10, ge=1, le=90)
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets(self) -> ReviewSettings:
+        self.refuse_development_pseudonym_key()
+        return self
 
 
 @lru_cache

@@ -23,7 +23,7 @@ from services.registry.checkpoints.signing import (
     sign_statement,
     signature_holds,
 )
-from services.registry.checkpoints.tasks import sign_ledger_checkpoint
+from services.registry.checkpoints.tasks import checkpoint_schedule, sign_ledger_checkpoint
 from services.registry.settings import RegistrySettings
 from shared.consumer import WorkerResources
 from shared.db import unit_of_work, utcnow
@@ -54,11 +54,15 @@ def test_a_malformed_signing_key_is_refused() -> None:
         load_signing_key("c2hvcnQ=")  # 5 bytes, not 32
 
 
-def test_production_refuses_to_start_without_a_signing_key() -> None:
+def test_a_production_worker_refuses_to_start_without_a_signing_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    production = RegistrySettings.model_validate({"CONDUCT_ENVIRONMENT": "production"})
+    monkeypatch.setattr("services.registry.checkpoints.tasks.get_settings", lambda: production)
     with pytest.raises(ValueError, match="CHECKPOINT_SIGNING_KEY"):
-        RegistrySettings.model_validate(
-            {"CONDUCT_ENVIRONMENT": "production", "PSEUDONYM_KEY": "a real secret"}
-        )
+        checkpoint_schedule()
+    # The API never signs: it starts without the private key.
+    assert production.checkpoint_signing_key is None
 
 
 async def append_some(sessionmaker: async_sessionmaker[AsyncSession], count: int) -> None:

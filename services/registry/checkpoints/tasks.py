@@ -20,7 +20,11 @@ async def sign_ledger_checkpoint(ctx: dict[str, Any]) -> str:
 
 
 def checkpoint_schedule() -> CronJob:
-    every = get_settings().checkpoint_every_minutes
+    """The cron job, built when the worker starts: a production worker without a signing key
+    refuses to start rather than sign with the development key."""
+    settings = get_settings()
+    settings.require_signing_key()
+    every = settings.checkpoint_every_minutes
     # arq runs a cron job once across all workers per scheduled time (its job id is the time),
     # and take_checkpoint is idempotent per head besides.
     return cron(sign_ledger_checkpoint, minute=set(range(0, 60, every)), run_at_startup=True)
