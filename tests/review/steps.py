@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.review.settings import ReviewSettings, get_settings
 from shared.consumer import WorkerResources
-from tests.factories import SeededMember, SeededUnit
+from tests.factories import (
+    SeededMember,
+    SeededUnit,
+    create_unit_with_members,
+    open_report_case,
+    unique_code,
+)
 
 NOTICE = {"allegations": "Rule 22."}
 REPLY = {"statement": "My reply."}
@@ -114,3 +120,13 @@ def worker_ctx(
             service="review", settings=settings or get_settings(), sessionmaker=sessionmaker
         )
     }
+
+
+async def assigned_case(
+    review_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> tuple[SeededUnit, uuid.UUID, SeededMember]:
+    """A new unit over a new department, a case opened there, and the member it went to."""
+    department = unique_code("DEPT")
+    unit = await create_unit_with_members(sessionmaker, jurisdiction=[department])
+    case_id = await open_report_case(sessionmaker, department=department)
+    return unit, case_id, await assignee_of(unit, case_id, review_api)

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.factories import create_unit_with_members, open_report_case, unique_code
-from tests.review.steps import HEARING, NOTICE, REPLY, VIOLATION, act, assignee_of
+from tests.review.steps import HEARING, NOTICE, REPLY, VIOLATION, act, assigned_case, assignee_of
 
 pytestmark = pytest.mark.usefixtures("catalogue")
 
@@ -41,10 +41,7 @@ async def test_only_the_assignee_and_the_chair_see_a_case(
 async def test_steps_out_of_order_are_refused_with_409_and_change_nothing(
     review_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    department = unique_code("DEPT")
-    unit = await create_unit_with_members(sessionmaker, jurisdiction=[department])
-    case_id = await open_report_case(sessionmaker, department=department)
-    member = await assignee_of(unit, case_id, review_api)
+    unit, case_id, member = await assigned_case(review_api, sessionmaker)
 
     for step, body in (
         ("reply", REPLY),
@@ -70,10 +67,7 @@ async def test_steps_out_of_order_are_refused_with_409_and_change_nothing(
 async def test_the_chair_cannot_act_for_the_assignee_and_members_cannot_countersign(
     review_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    department = unique_code("DEPT")
-    unit = await create_unit_with_members(sessionmaker, jurisdiction=[department])
-    case_id = await open_report_case(sessionmaker, department=department)
-    member = await assignee_of(unit, case_id, review_api)
+    unit, case_id, member = await assigned_case(review_api, sessionmaker)
 
     refused = await act(review_api, case_id, "notice", unit.chair, NOTICE)
     assert refused.status_code == 403 and refused.json()["code"] == "not-assignee"
@@ -94,10 +88,7 @@ async def test_the_chair_cannot_act_for_the_assignee_and_members_cannot_counters
 async def test_a_finding_may_cite_only_alleged_rules(
     review_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    department = unique_code("DEPT")
-    unit = await create_unit_with_members(sessionmaker, jurisdiction=[department])
-    case_id = await open_report_case(sessionmaker, department=department)
-    member = await assignee_of(unit, case_id, review_api)
+    unit, case_id, member = await assigned_case(review_api, sessionmaker)
     for step, body in (("notice", NOTICE), ("reply", REPLY), ("hearing", HEARING)):
         assert (await act(review_api, case_id, step, member, body)).status_code == 200
 
@@ -122,10 +113,7 @@ async def test_a_finding_may_cite_only_alleged_rules(
 async def test_a_cleared_finding_is_final_without_countersignature(
     review_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    department = unique_code("DEPT")
-    unit = await create_unit_with_members(sessionmaker, jurisdiction=[department])
-    case_id = await open_report_case(sessionmaker, department=department)
-    member = await assignee_of(unit, case_id, review_api)
+    unit, case_id, member = await assigned_case(review_api, sessionmaker)
     for step, body in (("notice", NOTICE), ("reply", REPLY), ("hearing", HEARING)):
         assert (await act(review_api, case_id, step, member, body)).status_code == 200
     cleared = await act(

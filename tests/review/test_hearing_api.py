@@ -17,6 +17,7 @@ from tests.review.steps import (
     REPLY,
     VIOLATION,
     act,
+    assigned_case,
     assignee_of,
     read_case,
     take_case_to,
@@ -38,10 +39,7 @@ def held(**overrides: object) -> dict[str, object]:
 async def test_the_determination_waits_for_a_hearing_held_or_waived(
     review_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    department = unique_code("DEPT")
-    unit = await create_unit_with_members(sessionmaker, jurisdiction=[department])
-    case_id = await open_report_case(sessionmaker, department=department)
-    member = await assignee_of(unit, case_id, review_api)
+    unit, case_id, member = await assigned_case(review_api, sessionmaker)
     await take_case_to(review_api, case_id, member, "reply_received")
 
     early = await act(review_api, case_id, "determination", member, VIOLATION)
@@ -66,10 +64,7 @@ async def test_the_determination_waits_for_a_hearing_held_or_waived(
 async def test_a_waived_hearing_keeps_the_employees_reason(
     review_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    department = unique_code("DEPT")
-    unit = await create_unit_with_members(sessionmaker, jurisdiction=[department])
-    case_id = await open_report_case(sessionmaker, department=department)
-    member = await assignee_of(unit, case_id, review_api)
+    unit, case_id, member = await assigned_case(review_api, sessionmaker)
     await take_case_to(review_api, case_id, member, "reply_received")
 
     waived = await act(
@@ -86,10 +81,7 @@ async def test_a_waived_hearing_keeps_the_employees_reason(
 async def test_a_hearing_comes_after_the_reply_and_only_once(
     review_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    department = unique_code("DEPT")
-    unit = await create_unit_with_members(sessionmaker, jurisdiction=[department])
-    case_id = await open_report_case(sessionmaker, department=department)
-    member = await assignee_of(unit, case_id, review_api)
+    unit, case_id, member = await assigned_case(review_api, sessionmaker)
 
     for step, body in (("notice", NOTICE), ("reply", REPLY)):
         early = await act(review_api, case_id, "hearing", member, HEARING)
@@ -108,10 +100,7 @@ async def test_a_hearing_comes_after_the_reply_and_only_once(
 async def test_a_hearing_is_either_held_or_waived_as_its_fields_say(
     review_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    department = unique_code("DEPT")
-    unit = await create_unit_with_members(sessionmaker, jurisdiction=[department])
-    case_id = await open_report_case(sessionmaker, department=department)
-    member = await assignee_of(unit, case_id, review_api)
+    unit, case_id, member = await assigned_case(review_api, sessionmaker)
     await take_case_to(review_api, case_id, member, "reply_received")
     tomorrow_anywhere = (date.today() + timedelta(days=2)).isoformat()
     before_the_notice = (date.today() - timedelta(days=3)).isoformat()

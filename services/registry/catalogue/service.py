@@ -24,12 +24,26 @@ class PenaltyCatalogueMissing(ServiceUnavailable):
     title = "No penalties catalogue has been published"
 
 
+async def newest_version(
+    session: AsyncSession,
+    *,
+    versions: type[CatalogueVersion] | type[PenaltyCatalogueVersion],
+    missing: ServiceUnavailable,
+) -> int:
+    """The newest published version of a catalogue, or `missing` if none was published."""
+    version: int | None = await session.scalar(select(func.max(versions.version)))
+    if version is None:
+        raise missing
+    return version
+
+
 async def current_catalogue_version(session: AsyncSession) -> int:
     """The newest published version; the initial migration publishes version 1."""
-    version: int | None = await session.scalar(select(func.max(CatalogueVersion.version)))
-    if version is None:
-        raise CatalogueMissing("The registry holds no rules catalogue; run the migrations.")
-    return version
+    return await newest_version(
+        session,
+        versions=CatalogueVersion,
+        missing=CatalogueMissing("The registry holds no rules catalogue; run the migrations."),
+    )
 
 
 async def current_catalogue(session: AsyncSession) -> tuple[CatalogueVersion, list[Rule]]:
@@ -45,12 +59,13 @@ async def current_catalogue(session: AsyncSession) -> tuple[CatalogueVersion, li
 
 async def current_penalty_catalogue_version(session: AsyncSession) -> int:
     """The newest published penalties version; migration registry_0003 publishes version 1."""
-    version: int | None = await session.scalar(select(func.max(PenaltyCatalogueVersion.version)))
-    if version is None:
-        raise PenaltyCatalogueMissing(
+    return await newest_version(
+        session,
+        versions=PenaltyCatalogueVersion,
+        missing=PenaltyCatalogueMissing(
             "The registry holds no penalties catalogue; run the migrations."
-        )
-    return version
+        ),
+    )
 
 
 async def current_penalty_catalogue(

@@ -21,6 +21,7 @@ from services.registry.checkpoints.signing import (
     signature_holds,
 )
 from services.registry.ledger.models import LedgerRecord
+from services.registry.ledger.service import ledger_head
 from services.registry.settings import RegistrySettings
 from shared.db import utcnow
 
@@ -41,22 +42,16 @@ async def take_checkpoint(
 ) -> LedgerCheckpoint | None:
     """Sign the current head, unless it is empty or already checkpointed. Returns the new
     checkpoint, or None when there was nothing new to sign."""
-    head = (
-        await session.execute(
-            select(LedgerRecord.sequence, LedgerRecord.chain_hash)
-            .order_by(LedgerRecord.sequence.desc())
-            .limit(1)
-        )
-    ).first()
+    head = await ledger_head(session)
     if head is None:
         return None
+    head_sequence, head_hash = head
     key_text = settings.checkpoint_signing_key
     key = load_signing_key(key_text.get_secret_value() if key_text else None)
-    # Sequences are gap-free from 1, so the head's sequence is the record count.
     statement = CheckpointStatement(
-        record_count=head.sequence,
-        head_sequence=head.sequence,
-        head_hash=head.chain_hash,
+        record_count=head_sequence,
+        head_sequence=head_sequence,
+        head_hash=head_hash,
         signed_at=utcnow(),
     )
     inserted = await session.scalar(

@@ -58,6 +58,19 @@ async def lock_ledger(session: AsyncSession) -> None:
     await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LEDGER_LOCK_KEY})
 
 
+async def ledger_head(session: AsyncSession) -> tuple[int, str] | None:
+    """(sequence, chain hash) of the newest record, or None for an empty ledger. Sequences are
+    gap-free from 1, so the head's sequence is also the record count."""
+    head = (
+        await session.execute(
+            select(LedgerRecord.sequence, LedgerRecord.chain_hash)
+            .order_by(LedgerRecord.sequence.desc())
+            .limit(1)
+        )
+    ).first()
+    return (head.sequence, head.chain_hash) if head else None
+
+
 async def append_record(session: AsyncSession, *, entry: LedgerEntry) -> LedgerRecord:
     """Append one record at the head of the chain, in the caller's transaction.
 
@@ -84,14 +97,8 @@ async def append_record(session: AsyncSession, *, entry: LedgerEntry) -> LedgerR
                 f"Case {entry.case_id} already has a {entry.record_kind} record.",
                 existing_id=existing,
             )
-    head = (
-        await session.execute(
-            select(LedgerRecord.sequence, LedgerRecord.chain_hash)
-            .order_by(LedgerRecord.sequence.desc())
-            .limit(1)
-        )
-    ).first()
-    sequence, previous_hash = (head.sequence + 1, head.chain_hash) if head else (1, GENESIS_HASH)
+    head = await ledger_head(session)
+    sequence, previous_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
     record_id = uuid.uuid4()
     content: dict[str, Any] = {
         # Every chained column explicitly, null unless the entry sets it: what is hashed is
