@@ -89,6 +89,81 @@ class ReportReceived(MessagePayload):
     received_at: datetime
 
 
+PermissionKind = Literal["personal", "official_account"]
+OfficialAccountPurpose = Literal["policy_feedback", "service_delivery", "complaints", "other"]
+
+
+class AccountModerator(BaseModel):
+    """A person responsible for removing offensive remarks from an official account."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    employee_ref: str
+    name: str
+    designation: str
+
+
+class PermissionApplicant(BaseModel):
+    """The employee asking to use a platform in a personal capacity."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    employee_ref: str
+    name: str
+    designation: str
+    office: str
+
+
+class PermissionRequested(MessagePayload):
+    """A request to use social media: personal (an employee, one platform and account) or an
+    official account run by a department, with its named moderators."""
+
+    message_type: ClassVar[str] = "permission.requested"
+    consumers: ClassVar[tuple[Service, ...]] = ("review",)
+
+    request_id: uuid.UUID
+    kind: PermissionKind
+    department: str
+    platform: str
+    account_handle: str
+    account_url: str | None
+    purpose: str
+    # Official accounts only: what the account is for, and who moderates it.
+    account_purpose: OfficialAccountPurpose | None = None
+    moderators: list[AccountModerator] = Field(default_factory=list)
+    # Personal requests only: who asks.
+    applicant: PermissionApplicant | None = None
+    # The registry record of the permission this request renews, if any.
+    renewal_of: uuid.UUID | None = None
+    received_at: datetime
+
+
+class ViolatorListEntryReceived(MessagePayload):
+    """One accepted row of an MTI's violator list: an allegation for a monitoring unit to
+    confirm, never a verdict."""
+
+    message_type: ClassVar[str] = "violator_list.entry_received"
+    consumers: ClassVar[tuple[Service, ...]] = ("review",)
+
+    entry_id: uuid.UUID
+    batch_id: uuid.UUID
+    row_number: int
+    institution: str
+    employee_ref: str
+    name: str
+    designation: str
+    office: str | None
+    rule: str
+    platform: str
+    finding: str
+    found_on: date
+    institution_finding_ref: str
+    # The institution's own record shows the employee was given notice and replied; review
+    # then need not serve a second notice.
+    notice_and_reply_on_record: bool
+    received_at: datetime
+
+
 # --- review -> intake ---------------------------------------------------------------------
 
 SubmissionStatus = Literal[
@@ -139,6 +214,37 @@ class DeterminationRecorded(MessagePayload):
     reported_at: datetime
 
 
+PermissionDecision = Literal["granted", "granted_with_conditions", "refused"]
+
+
+class PermissionDecided(MessagePayload):
+    """A monitoring unit's decision on a permission request; registry records a permission (or
+    an official account) and, for a refusal, the refusal."""
+
+    message_type: ClassVar[str] = "permission.decided"
+    consumers: ClassVar[tuple[Service, ...]] = ("registry",)
+
+    case_id: uuid.UUID
+    submission_id: uuid.UUID
+    kind: PermissionKind
+    department: str
+    decision: PermissionDecision
+    conditions: list[str] = Field(default_factory=list)
+    reasons: str
+    platform: str
+    account_handle: str
+    account_url: str | None
+    purpose: str
+    account_purpose: OfficialAccountPurpose | None = None
+    moderators: list[AccountModerator] = Field(default_factory=list)
+    applicant: PermissionApplicant | None = None
+    valid_from: date
+    expires_on: date | None
+    renewal_of: uuid.UUID | None = None
+    decided_by: uuid.UUID
+    decided_at: datetime
+
+
 # --- registry -> intake, review -----------------------------------------------------------
 
 
@@ -176,8 +282,11 @@ class RulesCataloguePublished(MessagePayload):
 
 ALL_PAYLOADS: tuple[type[MessagePayload], ...] = (
     ReportReceived,
+    PermissionRequested,
+    ViolatorListEntryReceived,
     CaseStatusChanged,
     DeterminationRecorded,
+    PermissionDecided,
     RecordCreated,
     RulesCataloguePublished,
 )

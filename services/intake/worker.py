@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from services.intake.catalogue.tasks import on_rules_catalogue_published
 from services.intake.idempotency.tasks import prune_idempotency_keys_cron
-from services.intake.reports.tasks import on_case_status_changed, on_record_created
 from services.intake.settings import get_settings
+from services.intake.submissions.tasks import on_case_status_changed, on_record_created
 from shared.worker import worker_settings
 
 WorkerSettings = worker_settings(

@@ -11,9 +11,10 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.intake.base import IntakeBase
+from services.intake.submissions.models import SubmissionStatusColumns
 
 
-class Report(IntakeBase):
+class Report(SubmissionStatusColumns, IntakeBase):
     __tablename__ = "report"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -28,8 +29,6 @@ class Report(IntakeBase):
     content_url: Mapped[str | None] = mapped_column(String(2048))
     posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     rules_alleged: Mapped[list[str]] = mapped_column(ARRAY(String(64)))
-    status: Mapped[str] = mapped_column(String(32))
-    status_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
@@ -39,9 +38,6 @@ class Report(IntakeBase):
     )
     evidence: Mapped[list[EvidenceItem]] = relationship(
         lazy="raise", order_by="EvidenceItem.position"
-    )
-    status_events: Mapped[list[SubmissionStatusEvent]] = relationship(
-        lazy="raise", order_by="SubmissionStatusEvent.occurred_at, SubmissionStatusEvent.id"
     )
 
 
@@ -71,12 +67,3 @@ class EvidenceItem(IntakeBase):
     captured_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     captured_by: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
-
-
-class SubmissionStatusEvent(IntakeBase):
-    __tablename__ = "submission_status_event"
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    submission_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("report.id"), index=True)
-    status: Mapped[str] = mapped_column(String(32))
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

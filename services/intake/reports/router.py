@@ -19,6 +19,7 @@ from services.intake.reports.schemas import (
     SubjectRead,
 )
 from services.intake.settings import IntakeSettings, get_settings
+from services.intake.submissions.status import status_history
 from shared.errors import (
     Forbidden,
     InvalidInput,
@@ -92,5 +93,8 @@ async def read_report(report_id: uuid.UUID, client: StatusReader, session: DbSes
         subjects=[SubjectRead.model_validate(subject) for subject in report.subjects],
         status=report.status,
         received_at=report.received_at,
-        status_history=[StatusEventRead.model_validate(event) for event in report.status_events],
+        status_history=[
+            StatusEventRead.model_validate(event)
+            for event in await status_history(session, submission_id=report.id)
+        ],
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,10 +14,10 @@ from services.intake.reports.models import (
     EvidenceItem,
     Report,
     ReportSubject,
-    SubmissionStatusEvent,
 )
 from services.intake.reports.schemas import ReportCreate
 from services.intake.settings import IntakeSettings
+from services.intake.submissions.status import start_status
 from shared.db import utcnow
 from shared.errors import FieldProblem, InvalidInput, NotFound
 from shared.messages import AllegedSubject, ReportReceived
@@ -91,7 +90,7 @@ async def accept_report(
             for position, evidence in enumerate(report_in.evidence)
         ]
     )
-    session.add(SubmissionStatusEvent(submission_id=report.id, status="received", occurred_at=now))
+    start_status(session, submission_id=report.id, status="received", occurred_at=now)
     key = settings.pseudonym_key.get_secret_value()
     await stage_message(
         session,
@@ -123,27 +122,8 @@ async def get_department_report(
     report = await session.scalar(
         select(Report)
         .where(Report.id == report_id, Report.department == department)
-        .options(selectinload(Report.subjects), selectinload(Report.status_events))
+        .options(selectinload(Report.subjects))
     )
     if report is None:
         raise NotFound(f"No report {report_id} for this department.")
     return report
-
-
-async def record_status(
-    session: AsyncSession, *, submission_id: uuid.UUID, status: str, occurred_at: datetime
-) -> None:
-    """Append to the status history; the current status follows the latest event in time,
-    whatever order the events arrive in."""
-    report = await session.scalar(
-        select(Report).where(Report.id == submission_id).with_for_update()
-    )
-    if report is None:
-        return  # not a report (another submission kind) or not ours: nothing to project
-    session.add(
-        SubmissionStatusEvent(submission_id=submission_id, status=status, occurred_at=occurred_at)
-    )
-    if occurred_at >= report.status_changed_at:
-        report.status = status
-        report.status_changed_at = occurred_at
-    await session.flush()

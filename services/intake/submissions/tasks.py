@@ -1,10 +1,10 @@
-"""intake's handlers for status events from review and registry."""
+"""intake's handlers for status events from review and registry, for every submission kind."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake.reports.service import record_status
+from services.intake.submissions.status import record_status
 from shared.consumer import MessageHandler
 from shared.messages import CaseStatusChanged, Envelope, RecordCreated
 
