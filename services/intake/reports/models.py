@@ -11,6 +11,10 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.intake.base import IntakeBase
+
+# A report points at the credential that sent it: that table must be in the metadata wherever
+# reports are mapped (a worker imports no router that would bring it in).
+from services.intake.clients.models import ClientCredential as ClientCredential
 from services.intake.submissions.models import SubmissionStatusColumns
 
 
