@@ -54,6 +54,13 @@ def get_resources(request: Request) -> ServiceResources:
 Resources = Annotated[ServiceResources, Depends(get_resources)]
 
 
+def caller_address(request: Request) -> str:
+    """The peer as the ASGI server reports it: what failed authentications are counted by.
+    Behind a proxy, run uvicorn with --forwarded-allow-ips set to the proxy; never trust
+    X-Forwarded-For from anyone."""
+    return request.client.host if request.client else "unknown"
+
+
 async def get_session(resources: Resources) -> AsyncIterator[AsyncSession]:
     async with resources.sessionmaker() as session:
         try:

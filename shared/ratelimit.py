@@ -185,3 +185,32 @@ async def authenticate_throttled(
     except Unauthenticated:
         await limiter.hit(AUTH_FAILURES_BUCKET, subject=address, rate=failures)
         raise
+
+
+CALLER_REQUESTS_BUCKET = "caller-requests"
+
+
+async def authenticate_within_limits(
+    authenticate: Callable[[], Awaitable[T]],
+    *,
+    limiter: RateLimiter,
+    address: str,
+    caller_of: Callable[[T], str],
+    requests: Rate,
+    failures: Rate,
+) -> T:
+    """Who is calling, held to both limits: the address's failed attempts first (429 before the
+    credential is looked at), then, once the caller has proved who it is, its own request rate.
+    Counting only proven callers means nobody can spend another's budget by sending its key id
+    with a wrong secret. `caller_of` names the budget: a client or a person, not one secret,
+    so a rotation keeps it."""
+    caller = await authenticate_throttled(
+        authenticate, limiter=limiter, address=address, failures=failures
+    )
+    await limiter.enforce(
+        CALLER_REQUESTS_BUCKET,
+        subject=caller_of(caller),
+        rate=requests,
+        detail="This caller has sent too many requests.",
+    )
+    return caller

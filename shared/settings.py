@@ -40,6 +40,14 @@ class ServiceSettings(BaseSettings):
     pseudonym_key: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_PSEUDONYM_KEY), validation_alias=_env("PSEUDONYM_KEY")
     )
+    # Prefixed per service (INTAKE_RATE_LIMIT_PER_MINUTE, REVIEW_..., REGISTRY_...). Requests
+    # one caller (an intake client, a member, a registry reader) may make per minute, all
+    # replicas together; bursts up to this many, then refilled evenly. Generous: it stops a
+    # runaway integration or script, not a busy person.
+    rate_limit_per_minute: int = Field(default=600, ge=1)
+    # Failed authentications one client address may make per minute before its requests are
+    # refused with 429 unseen.
+    auth_failures_per_minute: int = Field(default=20, ge=1)
     log_level: str = Field(default="INFO", validation_alias=_env("LOG_LEVEL"))
     log_json: bool = Field(default=True, validation_alias=_env("LOG_JSON"))
     database_pool_size: int = Field(default=10, validation_alias=_env("DATABASE_POOL_SIZE"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field, model_validator
+from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -12,13 +12,6 @@ from shared.settings import ServiceSettings
 
 class IntakeSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore", frozen=True)
-
-    # Requests one client may make per minute, all replicas together; bursts up to this many,
-    # then refilled evenly. Generous: it stops a runaway integration, not a busy portal.
-    rate_limit_per_minute: int = Field(default=600, ge=1)
-    # Failed authentications one client address may make per minute before its requests are
-    # refused with 429 unseen.
-    auth_failures_per_minute: int = Field(default=20, ge=1)
 
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> IntakeSettings:

@@ -17,8 +17,11 @@ def bench_stack(*, run_id: str, api_processes: int = 1) -> Iterator[BenchContext
     data_dir.mkdir(parents=True, exist_ok=True)
     extra_env = {
         "LOG_LEVEL": "WARNING",
-        # The benchmark is one client hammering on purpose: measure intake, not its limiter.
+        # The benchmark is one client (and one member, one reader) hammering on purpose:
+        # measure the services, not their limiters.
         "INTAKE_RATE_LIMIT_PER_MINUTE": "100000000",
+        "REVIEW_RATE_LIMIT_PER_MINUTE": "100000000",
+        "REGISTRY_RATE_LIMIT_PER_MINUTE": "100000000",
     }
     with isolated_stack(
         label="bench", data_dir=data_dir, extra_env=extra_env, api_processes=api_processes

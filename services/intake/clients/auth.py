@@ -1,9 +1,5 @@
-"""Dependencies that resolve the calling client, hold it to its rate, and check its scopes.
-
-Order matters: an address that keeps failing authentication is refused (429) before its
-credential is looked at; a client's own rate is counted only once it has proved who it is, so
-nobody can spend another client's budget by sending its key id with a wrong secret.
-"""
+"""Dependencies that resolve the calling client, hold it to its rate (both limits of
+shared.ratelimit.authenticate_within_limits), and check its scopes."""
 
 from __future__ import annotations
 
@@ -18,18 +14,10 @@ from services.intake.clients.service import authenticate_client
 from services.intake.settings import IntakeSettings, get_settings
 from shared.credentials import parse_bearer
 from shared.errors import Forbidden
-from shared.http import DbSession, Resources
-from shared.ratelimit import Rate, authenticate_throttled
-
-CLIENT_REQUESTS_BUCKET = "client-requests"
+from shared.http import DbSession, Resources, caller_address
+from shared.ratelimit import Rate, authenticate_within_limits
 
 Settings = Annotated[IntakeSettings, Depends(get_settings)]
-
-
-def client_address(request: Request) -> str:
-    # The peer as the ASGI server reports it. Behind a proxy, run uvicorn with
-    # --forwarded-allow-ips set to the proxy, never trust X-Forwarded-For from anyone.
-    return request.client.host if request.client else "unknown"
 
 
 async def current_client(
@@ -43,20 +31,15 @@ async def current_client(
         key_id, secret = parse_bearer(authorization)
         return await authenticate_client(session, key_id=key_id, secret=secret)
 
-    limiter = resources.rate_limiter
-    credential = await authenticate_throttled(
+    credential = await authenticate_within_limits(
         authenticate,
-        limiter=limiter,
-        address=client_address(request),
+        limiter=resources.rate_limiter,
+        address=caller_address(request),
+        caller_of=lambda credential: f"client:{credential.client_id}",
+        requests=Rate.per_minute(settings.rate_limit_per_minute),
         failures=Rate.per_minute(settings.auth_failures_per_minute),
     )
     structlog.contextvars.bind_contextvars(client_key_id=credential.key_id)
-    await limiter.enforce(
-        CLIENT_REQUESTS_BUCKET,
-        subject=str(credential.client_id),
-        rate=Rate.per_minute(settings.rate_limit_per_minute),
-        detail="This client has sent too many requests.",
-    )
     return credential
 
 
