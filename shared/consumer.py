@@ -11,6 +11,7 @@ replay.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import unit_of_work
 from shared.messages import Envelope, PayloadT, Service
+from shared.metrics import JOB_DURATION, JOBS
 from shared.settings import ServiceSettings
 
 logger = structlog.get_logger(__name__)
@@ -136,6 +138,19 @@ def consumer_function(handler: MessageHandler[Any], *, timeout_seconds: int) -> 
     message_type = handler.payload_type.message_type
 
     async def consume(ctx: dict[str, Any], document: dict[str, Any]) -> str:
+        resources: WorkerResources = ctx["resources"]
+        started = time.perf_counter()
+        outcome = "retried"
+        try:
+            outcome = await deliver(ctx, document)
+            return outcome
+        finally:
+            JOBS.labels(resources.service, message_type, outcome.replace("-", "_")).inc()
+            JOB_DURATION.labels(resources.service, message_type).observe(
+                time.perf_counter() - started
+            )
+
+    async def deliver(ctx: dict[str, Any], document: dict[str, Any]) -> str:
         resources: WorkerResources = ctx["resources"]
         attempt: int = ctx.get("job_try", 1)
         job_id: str = ctx.get("job_id", "unknown")

@@ -27,6 +27,8 @@ from shared.db import create_engine, create_sessionmaker
 from shared.errors import PayloadTooLarge, install_problem_handlers, problem_response
 from shared.logging import configure_logging
 from shared.messages import Service
+from shared.metrics import RequestMetrics, StateGauge, metrics_router
+from shared.queue import queue_name
 from shared.ratelimit import RateLimiter
 from shared.settings import ServiceSettings
 
@@ -205,9 +207,11 @@ def create_service_app(
     settings: ServiceSettings,
     routers: Sequence[APIRouter],
     readiness_checks: Mapping[str, ReadinessCheck] | None = None,
+    state_gauges: Mapping[str, StateGauge] | None = None,
     **fastapi_options: Any,
 ) -> FastAPI:
-    """A FastAPI app with the stack's lifespan, error handling, body cap and health routes."""
+    """A FastAPI app with the stack's lifespan, error handling, body cap, health routes and
+    Prometheus metrics (`state_gauges` add the service's own gauges to each scrape)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -237,8 +241,17 @@ def create_service_app(
     app = FastAPI(title=title, description=description, lifespan=lifespan, **fastapi_options)
     install_problem_handlers(app)
     app.include_router(health_router(readiness_checks or {}))
+    app.include_router(
+        metrics_router(
+            service=service,
+            queue=queue_name(settings, service),
+            state_gauges=state_gauges or {},
+        )
+    )
     for router in routers:
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(CorrelationId)
+    # Outermost: a request refused by the body cap is counted and timed too.
+    app.add_middleware(RequestMetrics, service=service)
     return app

@@ -49,6 +49,11 @@ class ServiceSettings(BaseSettings):
     # refused with 429 unseen.
     auth_failures_per_minute: int = Field(default=20, ge=1)
     log_level: str = Field(default="INFO", validation_alias=_env("LOG_LEVEL"))
+    # A worker serves its Prometheus metrics on this port (0: not served). One port per process:
+    # set it per pod, or per worker on one host.
+    worker_metrics_port: int = Field(
+        default=0, ge=0, le=65535, validation_alias=_env("WORKER_METRICS_PORT")
+    )
     log_json: bool = Field(default=True, validation_alias=_env("LOG_JSON"))
     database_pool_size: int = Field(default=10, validation_alias=_env("DATABASE_POOL_SIZE"))
     # A statement that runs longer than this is cancelled, so a stuck database cannot hold a

@@ -16,6 +16,7 @@ from typing import Any
 
 import structlog
 from arq.cron import CronJob
+from prometheus_client import start_http_server
 
 from shared.consumer import MessageHandler, WorkerResources, consumer_function
 from shared.db import create_engine, create_sessionmaker
@@ -60,6 +61,9 @@ def worker_settings(
                 service=service, sessionmaker=sessionmaker, redis=ctx["redis"], settings=settings
             )
             ctx["relay_task"] = asyncio.create_task(relay.run(), name=f"{service}-outbox-relay")
+        if settings.worker_metrics_port:
+            # A thread of prometheus-client's own: scrapes never wait on the event loop.
+            start_http_server(settings.worker_metrics_port)
         logger.info("worker started", service=service, queue=queue_name(settings, service))
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:

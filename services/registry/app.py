@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.registry.catalogue.router import router as catalogue_router
+from services.registry.ledger.metrics import refresh_ledger_gauge
 from services.registry.ledger.router import audit_router, violations_router
 from services.registry.sanctions.router import router as sanctions_router
 from services.registry.settings import get_settings
@@ -23,4 +24,5 @@ def create_app() -> FastAPI:
         ),
         settings=get_settings(),
         routers=[catalogue_router, violations_router, sanctions_router, audit_router],
+        state_gauges={"ledger": refresh_ledger_gauge},
     )

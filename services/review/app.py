@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.review.cases.metrics import refresh_case_gauges
 from services.review.cases.router import router as cases_router
 from services.review.settings import get_settings
 from services.review.units.router import router as units_router
@@ -28,4 +29,5 @@ def create_app() -> FastAPI:
         settings=get_settings(),
         readiness_checks={"rules catalogue": rules_replica_ready},
         routers=[cases_router, units_router],
+        state_gauges={"cases": refresh_case_gauges},
     )
