@@ -114,6 +114,24 @@ def test_the_workers_probe_their_heartbeat(documents: list[Document]) -> None:
             assert command[:3] == ["/usr/local/bin/conduct-entrypoint", "probe", "heartbeat"]
 
 
+def test_prometheus_may_scrape_every_api_and_worker(documents: list[Document]) -> None:
+    deployments = of_kind(documents, "Deployment")
+    for service in SERVICES:
+        for role in ("api", "worker"):
+            pod = deployments[f"{service}-{role}"]["spec"]["template"]
+            annotations = pod["metadata"]["annotations"]
+            assert annotations["prometheus.io/scrape"] == "true"
+            (container,) = containers(deployments[f"{service}-{role}"])
+            ports = {port["containerPort"] for port in container["ports"]}
+            assert int(annotations["prometheus.io/port"]) in ports
+        (worker,) = containers(deployments[f"{service}-worker"])
+        env = {variable["name"]: variable.get("value") for variable in worker["env"]}
+        assert env["WORKER_METRICS_PORT"] == "9100"
+    policies = of_kind(documents, "NetworkPolicy")
+    scraping = policies["metrics-from-monitoring"]["spec"]["ingress"][0]
+    assert {port["port"] for port in scraping["ports"]} == {"http", "metrics"}
+
+
 def test_every_pod_runs_as_non_root_on_a_read_only_root_with_a_tmp_volume(
     documents: list[Document],
 ) -> None:
@@ -198,6 +216,8 @@ def test_the_ingress_reaches_intake_and_only_registrys_read_paths(
         assert not any(host.endswith(".base.invalid") for host in hosts), "the overlay sets hosts"
     assert set(backends) == {"intake-api", "registry-api"}
     assert sorted(backends["registry-api"]) == sorted(REGISTRY_READ_PREFIXES)
+    # intake's API only: its probes and /metrics stay inside the cluster.
+    assert backends["intake-api"] == ["/v1"]
 
 
 def test_network_policies_keep_review_and_registry_from_outside(
@@ -220,12 +240,17 @@ def test_network_policies_keep_review_and_registry_from_outside(
                 assert rule.get("from"), f"{policy['metadata']['name']} admits anyone to {name}"
                 for peer in rule["from"]:
                     assert "ipBlock" not in peer, (policy["metadata"]["name"], name)
-                    if "namespaceSelector" in peer:
-                        # Another namespace: only the ingress controller, only to registry's API.
-                        assert name == "registry-api", (policy["metadata"]["name"], name)
-                        assert peer["namespaceSelector"] == {
-                            "matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}
-                        }
+                    if "namespaceSelector" not in peer:
+                        continue
+                    namespace = peer["namespaceSelector"]["matchLabels"]
+                    if namespace == {"kubernetes.io/metadata.name": "monitoring"}:
+                        # Prometheus: only the metrics it scrapes.
+                        ports = {port["port"] for port in rule["ports"]}
+                        assert ports <= {"http", "metrics"}, (policy["metadata"]["name"], name)
+                        continue
+                    # Any other namespace: only the ingress controller, only to registry's API.
+                    assert name == "registry-api", (policy["metadata"]["name"], name)
+                    assert namespace == {"kubernetes.io/metadata.name": "ingress-nginx"}
 
 
 def test_secrets_are_referenced_and_never_committed(documents: list[Document]) -> None:
