@@ -67,8 +67,9 @@ async def test_killing_the_review_worker_mid_burst_loses_and_doubles_nothing(
         stack.restart("review-worker-1")
         acknowledged = first + second
 
-    # job_timeout (3 s) + 10 s for a killed job's in-progress key, with room to spare.
-    deadline = time.monotonic() + 40
+    # job_timeout (3 s) + 10 s for a killed job's in-progress key, plus the restarted worker's
+    # start-up, with room for a loaded machine: the wait ends as soon as every case is there.
+    deadline = time.monotonic() + 90
     while True:
         counts = await cases_per_report(crash_stack.database_url, acknowledged)
         if len(counts) == len(acknowledged) or time.monotonic() > deadline:
