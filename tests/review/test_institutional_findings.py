@@ -407,3 +407,40 @@ async def test_a_report_case_has_no_institutions_record_to_accept(
     case = await read_case(review_api, case_id, member)
     assert case["state"] == "assigned" and case["kind"] == "report"
     assert case["institutional_finding"] is None
+
+
+async def test_a_row_that_breaks_the_contract_opens_nothing_and_is_dead_lettered(
+    sessionmaker: async_sessionmaker[AsyncSession], queue: ArqRedis
+) -> None:
+    institution, _ = await covered_institution(sessionmaker)
+    settings = ServiceSettings()
+    for bad in (
+        # A field the contract does not know (a verdict, which a row never carries)...
+        {"verdict": "guilty"},
+        # ...and a row with no finding reference and a date that is not one.
+        {"institution_finding_ref": None, "found_on": "last week"},
+    ):
+        row = violator_row(institution)
+        envelope = Envelope.wrap(row, producer="intake", correlation_id="test-poison")
+        document = envelope.model_dump(mode="json")
+        document["payload"] = {**document["payload"], **bad}
+        poison_id = f"{queue_name(settings, 'review')}:poison:{uuid.uuid4()}"
+        await queue.enqueue_job(
+            envelope.type,
+            document,
+            _job_id=poison_id,
+            _queue_name=queue_name(settings, "review"),
+        )
+
+        assert await run_worker("review", queue) == 1
+
+        assert await cases_for_entry(sessionmaker, row.entry_id) == []
+        async with sessionmaker() as session:
+            dead = (
+                await session.execute(
+                    text("SELECT message_type, error FROM review.dead_letter WHERE job_id = :id"),
+                    {"id": poison_id},
+                )
+            ).one()
+        assert dead.message_type == "violator_list.entry_received"
+        assert dead.error.startswith("PoisonMessage"), bad
