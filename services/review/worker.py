@@ -1,6 +1,6 @@
-"""review's arq worker: opens and assigns cases from reports, follows registry's records, runs
-the sweeps every minute (waiting cases, reply windows, stage deadlines), and relays review's
-outbox (status changes, determinations)."""
+"""review's arq worker: opens and assigns cases from reports and MTI violator-list rows,
+follows registry's records, runs the sweeps every minute (waiting cases, reply windows, stage
+deadlines), and relays review's outbox (status changes, determinations)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from services.review.cases.tasks import (
     sweep_waiting_cases,
 )
 from services.review.catalogue.tasks import on_rules_catalogue_published
+from services.review.institutional_findings.tasks import on_violator_list_entry_received
 from services.review.settings import get_settings
 from shared.worker import worker_settings
 
@@ -32,7 +33,12 @@ def every_minute(job: Callable[[dict[str, Any]], Awaitable[object]], *, second: 
 WorkerSettings = worker_settings(
     service="review",
     settings=settings,
-    handlers=[on_report_received, on_record_created, on_rules_catalogue_published],
+    handlers=[
+        on_report_received,
+        on_record_created,
+        on_rules_catalogue_published,
+        on_violator_list_entry_received,
+    ],
     cron_jobs=[
         every_minute(sweep_waiting_cases, second=0),
         every_minute(sweep_deadlines, second=30),

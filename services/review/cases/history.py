@@ -29,8 +29,11 @@ async def move_case(
     actor: Member | None,
     reason: str,
     at: datetime | None = None,
+    on_institutions_record: bool = False,
 ) -> None:
-    check_transition(CaseState(case.state), target)
+    """Move the case and write the event. `on_institutions_record` takes the confirmation
+    track's move instead of the procedure's (lifecycle.ON_RECORD_TRANSITIONS)."""
+    check_transition(CaseState(case.state), target, on_institutions_record=on_institutions_record)
     now = at or utcnow()
     session.add(
         CaseEvent(

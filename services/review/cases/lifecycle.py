@@ -61,8 +61,9 @@ GATES: dict[CaseState, str] = {
         "hearing recorded yet"
     ),
     CaseState.DETERMINED: (
-        "a notice must have been served, the employee's reply received or the reply window "
-        "closed, and a hearing held or waived"
+        "a notice must have been served (or an institution's record of notice and reply "
+        "accepted), the employee's reply received or the reply window closed, and a hearing "
+        "held or waived"
     ),
     CaseState.RECORDED: "a final determination must have been made",
     CaseState.DISMISSED: "the case must be in review, before any notice",
@@ -72,12 +73,32 @@ GATES: dict[CaseState, str] = {
 }
 
 
+# The confirmation track of an institution's finding (an MTI's violator-list row): when the
+# institution's own record shows the employee was given notice and replied, the member may
+# accept that record instead of serving a second notice, and the case goes on to the hearing.
+# These moves are open only to such a case, and only when asked for explicitly (the caller
+# vouches for the record and writes it on the history): the ordinary steps never take them.
+ON_RECORD_TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
+    CaseState.IN_REVIEW: frozenset({CaseState.REPLY_RECEIVED}),
+}
+ON_RECORD_GATE = (
+    "review must have begun with no notice served, and the institution's record must show that "
+    "the employee was given notice and replied"
+)
+
+
 class IllegalTransition(Conflict):
     code = "illegal-transition"
     title = "The procedure does not allow this step now"
 
 
-def can_transition(current: CaseState, target: CaseState) -> bool:
+def can_transition(
+    current: CaseState, target: CaseState, *, on_institutions_record: bool = False
+) -> bool:
+    """Whether the procedure allows this move; with `on_institutions_record`, whether the
+    confirmation track's move on the institution's record of notice and reply allows it."""
+    if on_institutions_record:
+        return target in ON_RECORD_TRANSITIONS.get(current, frozenset())
     return target in TRANSITIONS[current]
 
 
@@ -86,8 +107,9 @@ def states_leading_to(target: CaseState) -> frozenset[CaseState]:
     return frozenset(state for state, targets in TRANSITIONS.items() if target in targets)
 
 
-def check_transition(current: CaseState, target: CaseState) -> None:
-    if not can_transition(current, target):
-        raise IllegalTransition(
-            f"A case in state '{current}' cannot move to '{target}': {GATES[target]}."
-        )
+def check_transition(
+    current: CaseState, target: CaseState, *, on_institutions_record: bool = False
+) -> None:
+    if not can_transition(current, target, on_institutions_record=on_institutions_record):
+        gate = ON_RECORD_GATE if on_institutions_record else GATES[target]
+        raise IllegalTransition(f"A case in state '{current}' cannot move to '{target}': {gate}.")

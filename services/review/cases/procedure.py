@@ -23,6 +23,7 @@ from services.review.cases.schemas import (
     ReplyCreate,
 )
 from services.review.catalogue.models import RuleReference
+from services.review.institutional_findings.models import InstitutionalFinding
 from services.review.settings import ReviewSettings
 from services.review.units.models import Member
 from shared.db import utcnow
@@ -108,10 +109,12 @@ async def record_reply(
 
 
 def hearing_problems(
-    hearing_in: HearingCreate, *, notice: Notice, now: datetime
+    hearing_in: HearingCreate, *, served_at: datetime, served: str, now: datetime
 ) -> list[FieldProblem]:
     """What is wrong with a hearing record: it is either held (date, attendees, minutes) or
-    waived (with the reason), never a mix; a held hearing falls between the notice and today."""
+    waived (with the reason), never a mix; a held hearing falls between the notice (`served`
+    at `served_at`: the unit's notice, or its acceptance of an institution's record of notice
+    and reply) and today."""
     held = {
         "held_on": hearing_in.held_on,
         "attendees": hearing_in.attendees,
@@ -138,16 +141,13 @@ def hearing_problems(
     if hearing_in.held_on is not None:
         # Dates are the unit's local dates; compare with the widest span of dates the instant
         # can be anywhere (UTC-12 to UTC+14), so no time zone refuses a true date.
-        served_on = (notice.issued_at - timedelta(hours=12)).date()
+        served_on = (served_at - timedelta(hours=12)).date()
         today = (now + timedelta(hours=14)).date()
         if hearing_in.held_on > today:
             problems.append(FieldProblem(field="held_on", message="is in the future"))
         elif hearing_in.held_on < served_on:
             problems.append(
-                FieldProblem(
-                    field="held_on",
-                    message=f"is before the notice was served ({notice.issued_at.date()})",
-                )
+                FieldProblem(field="held_on", message=f"is before {served} ({served_at.date()})")
             )
     return problems
 
@@ -166,10 +166,18 @@ async def record_hearing(
     # The procedure first: a hearing out of turn is refused for that, whatever its body says.
     check_transition(CaseState(case.state), CaseState.HEARING_CONCLUDED)
     notice = await session.get(Notice, case.id)
-    if notice is None:  # the life cycle admits a hearing only after a notice
-        raise IllegalTransition("There is no notice on this case.")
+    if notice is not None:
+        served_at, served = notice.issued_at, "the notice was served"
+    else:
+        # The life cycle admits a hearing without a notice only on the confirmation track,
+        # once the institution's record of notice and reply was accepted in its place.
+        finding = await session.get(InstitutionalFinding, case.id)
+        if finding is None or finding.record_accepted_at is None:
+            raise IllegalTransition("There is no notice on this case.")
+        served_at = finding.record_accepted_at
+        served = "the institution's record of notice and reply was accepted"
     now = utcnow()
-    problems = hearing_problems(hearing_in, notice=notice, now=now)
+    problems = hearing_problems(hearing_in, served_at=served_at, served=served, now=now)
     if problems:
         raise InvalidInput(
             "A hearing is either held or waived, as its fields say.", errors=problems

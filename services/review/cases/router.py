@@ -26,6 +26,8 @@ from services.review.cases.schemas import (
     NoticeRead,
     ReplyCreate,
 )
+from services.review.institutional_findings.schemas import InstitutionalFindingRead
+from services.review.institutional_findings.service import finding_of
 from services.review.settings import ReviewSettings, get_settings
 from services.review.units.auth import CurrentMember
 from shared.errors import InvalidInput, Unauthenticated, responses_for
@@ -77,6 +79,11 @@ async def read_case(session: DbSession, case: Case) -> CaseRead:
                 or determination.countersigned_at is not None,
             )
             if determination
+            else None
+        ),
+        institutional_finding=(
+            InstitutionalFindingRead.model_validate(finding)
+            if (finding := await finding_of(session, case=case))
             else None
         ),
         history=[CaseEventRead.model_validate(event) for event in record.events],

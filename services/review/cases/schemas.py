@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from services.review.institutional_findings.schemas import InstitutionalFindingRead
+
 RuleCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Statement = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)
@@ -105,6 +107,7 @@ class CaseSummary(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
+    kind: str = Field(description="'report', or 'institutional_finding' for an MTI's finding")
     submission_id: uuid.UUID
     state: str
     department: str
@@ -130,6 +133,9 @@ class CaseRead(CaseSummary):
     notice: NoticeRead | None
     hearing: HearingRead | None
     determination: DeterminationRead | None
+    institutional_finding: InstitutionalFindingRead | None = Field(
+        default=None, description="The institution's finding behind the case (it has no reporter)"
+    )
     history: list[CaseEventRead]
 
 
