@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.review.cases.router import router as cases_router
+from services.review.permissions.router import router as permissions_router
 from services.review.settings import get_settings
 from services.review.units.router import router as units_router
 from shared.catalogue_replica import rules_replica_loaded
@@ -27,5 +28,5 @@ def create_app() -> FastAPI:
         ),
         settings=get_settings(),
         readiness_checks={"rules catalogue": rules_replica_ready},
-        routers=[cases_router, units_router],
+        routers=[cases_router, units_router, permissions_router],
     )

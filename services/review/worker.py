@@ -17,6 +17,7 @@ from services.review.cases.tasks import (
     sweep_waiting_cases,
 )
 from services.review.catalogue.tasks import on_rules_catalogue_published
+from services.review.permissions.tasks import on_permission_requested
 from services.review.settings import get_settings
 from shared.worker import worker_settings
 
@@ -32,7 +33,12 @@ def every_minute(job: Callable[[dict[str, Any]], Awaitable[object]], *, second: 
 WorkerSettings = worker_settings(
     service="review",
     settings=settings,
-    handlers=[on_report_received, on_record_created, on_rules_catalogue_published],
+    handlers=[
+        on_report_received,
+        on_record_created,
+        on_rules_catalogue_published,
+        on_permission_requested,
+    ],
     cron_jobs=[
         every_minute(sweep_waiting_cases, second=0),
         every_minute(sweep_deadlines, second=30),

@@ -30,7 +30,7 @@ async def move_case(
     reason: str,
     at: datetime | None = None,
 ) -> None:
-    check_transition(CaseState(case.state), target)
+    check_transition(CaseState(case.state), target, kind=case.kind)
     now = at or utcnow()
     session.add(
         CaseEvent(

@@ -72,13 +72,35 @@ GATES: dict[CaseState, str] = {
 }
 
 
+# A permission request is decided, not tried: no notice, reply or hearing. Its decision moves
+# it from review to 'determined'; registry's record then moves it on as for any case.
+PERMISSION_TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
+    **{state: frozenset() for state in CaseState},
+    CaseState.RECEIVED: frozenset({CaseState.ASSIGNED}),
+    CaseState.ASSIGNED: frozenset({CaseState.IN_REVIEW}),
+    CaseState.IN_REVIEW: frozenset({CaseState.DETERMINED}),
+    CaseState.DETERMINED: frozenset({CaseState.RECORDED}),
+    CaseState.RECORDED: frozenset({CaseState.CLOSED}),
+}
+PERMISSION_GATES: dict[CaseState, str] = {
+    **GATES,
+    CaseState.DETERMINED: "the request must be under review and not yet decided",
+    CaseState.CLOSED: "the decision must be recorded",
+}
+# Case kinds with a life cycle of their own; every other kind follows the due process above.
+LIFE_CYCLES: dict[str, tuple[dict[CaseState, frozenset[CaseState]], dict[CaseState, str]]] = {
+    "permission": (PERMISSION_TRANSITIONS, PERMISSION_GATES),
+}
+
+
 class IllegalTransition(Conflict):
     code = "illegal-transition"
     title = "The procedure does not allow this step now"
 
 
-def can_transition(current: CaseState, target: CaseState) -> bool:
-    return target in TRANSITIONS[current]
+def can_transition(current: CaseState, target: CaseState, *, kind: str = "report") -> bool:
+    transitions, _ = LIFE_CYCLES.get(kind, (TRANSITIONS, GATES))
+    return target in transitions[current]
 
 
 def states_leading_to(target: CaseState) -> frozenset[CaseState]:
@@ -86,8 +108,9 @@ def states_leading_to(target: CaseState) -> frozenset[CaseState]:
     return frozenset(state for state, targets in TRANSITIONS.items() if target in targets)
 
 
-def check_transition(current: CaseState, target: CaseState) -> None:
-    if not can_transition(current, target):
+def check_transition(current: CaseState, target: CaseState, *, kind: str = "report") -> None:
+    if not can_transition(current, target, kind=kind):
+        _, gates = LIFE_CYCLES.get(kind, (TRANSITIONS, GATES))
         raise IllegalTransition(
-            f"A case in state '{current}' cannot move to '{target}': {GATES[target]}."
+            f"A case in state '{current}' cannot move to '{target}': {gates[target]}."
         )

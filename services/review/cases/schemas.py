@@ -105,6 +105,7 @@ class CaseSummary(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
+    kind: str = Field(description="report, or permission (decided at /permission-decision)")
     submission_id: uuid.UUID
     state: str
     department: str
