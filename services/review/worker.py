@@ -17,7 +17,7 @@ from services.review.cases.tasks import (
     sweep_waiting_cases,
 )
 from services.review.catalogue.tasks import on_rules_catalogue_published
-from services.review.permissions.tasks import on_permission_requested
+from services.review.permissions.tasks import on_permission_requested, send_renewal_reminders
 from services.review.settings import get_settings
 from shared.worker import worker_settings
 
@@ -42,5 +42,7 @@ WorkerSettings = worker_settings(
     cron_jobs=[
         every_minute(sweep_waiting_cases, second=0),
         every_minute(sweep_deadlines, second=30),
+        # Reminders are by the day: once an hour is prompt enough.
+        cron(cast(WorkerCoroutine, send_renewal_reminders), minute=15, second=15),
     ],
 )
