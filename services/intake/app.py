@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.intake.permissions.router import router as permissions_router
 from services.intake.reports.router import router as reports_router
 from services.intake.settings import get_settings
 from shared.catalogue_replica import rules_replica_loaded
@@ -25,5 +26,5 @@ def create_app() -> FastAPI:
         ),
         settings=get_settings(),
         readiness_checks={"rules catalogue": rules_replica_ready},
-        routers=[reports_router],
+        routers=[reports_router, permissions_router],
     )

@@ -25,6 +25,9 @@ class ReviewSettings(ServiceSettings):
     hearing_deadline_working_days: int = Field(default=10, ge=1, le=90)
     determination_deadline_working_days: int = Field(default=10, ge=1, le=90)
 
+    # How many days before a granted permission expires its case is reminded of renewal.
+    permission_renewal_reminder_days: int = Field(default=30, ge=1, le=365)
+
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> ReviewSettings:
         self.refuse_development_pseudonym_key()

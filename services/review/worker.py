@@ -18,6 +18,7 @@ from services.review.cases.tasks import (
 )
 from services.review.catalogue.tasks import on_rules_catalogue_published
 from services.review.institutional_findings.tasks import on_violator_list_entry_received
+from services.review.permissions.tasks import on_permission_requested, send_renewal_reminders
 from services.review.settings import get_settings
 from shared.worker import worker_settings
 
@@ -38,9 +39,12 @@ WorkerSettings = worker_settings(
         on_record_created,
         on_rules_catalogue_published,
         on_violator_list_entry_received,
+        on_permission_requested,
     ],
     cron_jobs=[
         every_minute(sweep_waiting_cases, second=0),
         every_minute(sweep_deadlines, second=30),
+        # Reminders are by the day: once an hour is prompt enough.
+        cron(cast(WorkerCoroutine, send_renewal_reminders), minute=15, second=15),
     ],
 )

@@ -1,4 +1,4 @@
-"""review_0004 goes down and up again: the institutional-finding table goes and comes back
+"""review_0004 goes down (to review_0003) and up again: the institutional-finding table goes and comes back
 empty, the cases it described stay, and the database refuses a record accepted where the
 institution's row did not say it had one."""
 
@@ -60,7 +60,7 @@ def test_institutional_findings_migration_downgrades_and_upgrades_again() -> Non
             run(url, FINDING, case_id, False, member_id)
         run(url, FINDING, case_id, True, member_id)
 
-        command.downgrade(alembic_config("review", url), "review_0002")
+        command.downgrade(alembic_config("review", url), "review_0003")
 
         tables = {
             row["tablename"]

@@ -13,11 +13,12 @@ from datetime import datetime
 from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.intake.permissions.models import PermissionRequest
 from services.intake.reports.models import Report
 from services.intake.submissions.models import SubmissionStatusColumns, SubmissionStatusEvent
 
 # Every model carrying SubmissionStatusColumns, so one event finds its submission.
-STATUS_HOLDERS: tuple[type[SubmissionStatusColumns], ...] = (Report,)
+STATUS_HOLDERS: tuple[type[SubmissionStatusColumns], ...] = (Report, PermissionRequest)
 
 
 def start_status(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.errors import Forbidden, NotFound
+from shared.errors import Conflict, Forbidden, NotFound
 
 
 class CaseNotFound(NotFound):
@@ -23,3 +23,8 @@ class SeparationOfDuties(Forbidden):
 class NotChair(Forbidden):
     code = "not-chair"
     title = "Only the chair of the case's unit may do this"
+
+
+class NotDueProcessCase(Conflict):
+    code = "not-a-due-process-case"
+    title = "This case is not tried by the due-process steps"

@@ -33,7 +33,12 @@ async def move_case(
 ) -> None:
     """Move the case and write the event. `on_institutions_record` takes the confirmation
     track's move instead of the procedure's (lifecycle.ON_RECORD_TRANSITIONS)."""
-    check_transition(CaseState(case.state), target, on_institutions_record=on_institutions_record)
+    check_transition(
+        CaseState(case.state),
+        target,
+        kind=case.kind,
+        on_institutions_record=on_institutions_record,
+    )
     now = at or utcnow()
     session.add(
         CaseEvent(

@@ -85,6 +85,25 @@ ON_RECORD_GATE = (
     "review must have begun with no notice served, and the institution's record must show that "
     "the employee was given notice and replied"
 )
+# A permission request is decided, not tried: no notice, reply or hearing. Its decision moves
+# it from review to 'determined'; registry's record then moves it on as for any case.
+PERMISSION_TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
+    **{state: frozenset() for state in CaseState},
+    CaseState.RECEIVED: frozenset({CaseState.ASSIGNED}),
+    CaseState.ASSIGNED: frozenset({CaseState.IN_REVIEW}),
+    CaseState.IN_REVIEW: frozenset({CaseState.DETERMINED}),
+    CaseState.DETERMINED: frozenset({CaseState.RECORDED}),
+    CaseState.RECORDED: frozenset({CaseState.CLOSED}),
+}
+PERMISSION_GATES: dict[CaseState, str] = {
+    **GATES,
+    CaseState.DETERMINED: "the request must be under review and not yet decided",
+    CaseState.CLOSED: "the decision must be recorded",
+}
+# Case kinds with a life cycle of their own; every other kind follows the due process above.
+LIFE_CYCLES: dict[str, tuple[dict[CaseState, frozenset[CaseState]], dict[CaseState, str]]] = {
+    "permission": (PERMISSION_TRANSITIONS, PERMISSION_GATES),
+}
 
 
 class IllegalTransition(Conflict):
@@ -93,13 +112,19 @@ class IllegalTransition(Conflict):
 
 
 def can_transition(
-    current: CaseState, target: CaseState, *, on_institutions_record: bool = False
+    current: CaseState,
+    target: CaseState,
+    *,
+    kind: str = "report",
+    on_institutions_record: bool = False,
 ) -> bool:
-    """Whether the procedure allows this move; with `on_institutions_record`, whether the
-    confirmation track's move on the institution's record of notice and reply allows it."""
+    """Whether the case's life cycle (by its kind) allows this move; with
+    `on_institutions_record`, whether the confirmation track's move on the institution's record
+    of notice and reply allows it."""
     if on_institutions_record:
         return target in ON_RECORD_TRANSITIONS.get(current, frozenset())
-    return target in TRANSITIONS[current]
+    transitions, _ = LIFE_CYCLES.get(kind, (TRANSITIONS, GATES))
+    return target in transitions[current]
 
 
 def states_leading_to(target: CaseState) -> frozenset[CaseState]:
@@ -108,8 +133,15 @@ def states_leading_to(target: CaseState) -> frozenset[CaseState]:
 
 
 def check_transition(
-    current: CaseState, target: CaseState, *, on_institutions_record: bool = False
+    current: CaseState,
+    target: CaseState,
+    *,
+    kind: str = "report",
+    on_institutions_record: bool = False,
 ) -> None:
-    if not can_transition(current, target, on_institutions_record=on_institutions_record):
-        gate = ON_RECORD_GATE if on_institutions_record else GATES[target]
+    if not can_transition(
+        current, target, kind=kind, on_institutions_record=on_institutions_record
+    ):
+        _, gates = LIFE_CYCLES.get(kind, (TRANSITIONS, GATES))
+        gate = ON_RECORD_GATE if on_institutions_record else gates[target]
         raise IllegalTransition(f"A case in state '{current}' cannot move to '{target}': {gate}.")

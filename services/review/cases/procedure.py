@@ -11,7 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.review.cases.deadlines import add_working_days
-from services.review.cases.errors import NotAssignee, NotChair, SeparationOfDuties
+from services.review.cases.errors import (
+    NotAssignee,
+    NotChair,
+    NotDueProcessCase,
+    SeparationOfDuties,
+)
 from services.review.cases.history import announce_state, announce_status, move_case, note_on_case
 from services.review.cases.lifecycle import CaseState, IllegalTransition, check_transition
 from services.review.cases.models import Case, Determination, Hearing, Notice, Reply
@@ -30,6 +35,15 @@ from shared.db import utcnow
 from shared.errors import FieldProblem, InvalidInput
 from shared.messages import DeterminationRecorded
 from shared.outbox import stage_message
+
+
+def require_due_process_case(case: Case) -> None:
+    """A permission request is decided on its own endpoint, never by notice and finding."""
+    if case.kind == "permission":
+        raise NotDueProcessCase(
+            "This is a permission request: it has no notice, reply, hearing or finding; decide "
+            f"it with POST /v1/cases/{case.id}/permission-decision."
+        )
 
 
 def require_assignee(case: Case, member: Member) -> None:
@@ -64,6 +78,7 @@ async def serve_notice(
     settings: ReviewSettings,
     correlation_id: str,
 ) -> Notice:
+    require_due_process_case(case)
     require_assignee(case, member)
     await begin_review(session, case=case, member=member)
     await move_case(
@@ -86,6 +101,7 @@ async def serve_notice(
 async def record_reply(
     session: AsyncSession, *, case: Case, member: Member, reply_in: ReplyCreate, correlation_id: str
 ) -> Reply:
+    require_due_process_case(case)
     require_assignee(case, member)
     await move_case(
         session,
@@ -162,6 +178,7 @@ async def record_hearing(
 ) -> Hearing:
     """Record the hearing as held or waived. Only once the reply is in or its window closed,
     and only once."""
+    require_due_process_case(case)
     require_assignee(case, member)
     # The procedure first: a hearing out of turn is refused for that, whatever its body says.
     check_transition(CaseState(case.state), CaseState.HEARING_CONCLUDED)
@@ -224,6 +241,7 @@ async def record_determination(
     """Record the assignee's finding, once notice, reply (or lapse) and hearing are behind the
     case. A cleared finding is final at once; a violation waits for the chair's
     countersignature."""
+    require_due_process_case(case)
     require_assignee(case, member)
     not_alleged = [
         FieldProblem(field=f"rules_cited.{index}", message=f"'{code}' was not alleged in this case")
@@ -259,6 +277,7 @@ async def record_determination(
 async def countersign(
     session: AsyncSession, *, case: Case, chair: Member, correlation_id: str
 ) -> Determination:
+    require_due_process_case(case)
     if chair.role != "chair" or chair.unit_id != case.unit_id:
         raise NotChair("Only the chair of this case's unit may countersign.")
     determination = await session.get(Determination, case.id, with_for_update=True)
@@ -321,6 +340,7 @@ async def dismiss_case(
     dismissal_in: DismissalCreate,
     correlation_id: str,
 ) -> None:
+    require_due_process_case(case)
     require_assignee(case, member)
     await begin_review(session, case=case, member=member)
     await move_case(

@@ -107,7 +107,12 @@ class CaseSummary(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
-    kind: str = Field(description="'report', or 'institutional_finding' for an MTI's finding")
+    kind: str = Field(
+        description=(
+            "'report'; 'institutional_finding' for an MTI's finding; 'permission' for a "
+            "permission request (decided at /permission-decision)"
+        )
+    )
     submission_id: uuid.UUID
     state: str
     department: str

@@ -3,7 +3,7 @@ institution, its finding reference, rule, platform, finding and date, and whethe
 accepted the institution's record of notice and reply).
 
 Revision ID: review_0004
-Revises: review_0002
+Revises: review_0003
 Create Date: 2026-11-30 23:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "review_0004"
-down_revision: str | None = "review_0002"
+down_revision: str | None = "review_0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
