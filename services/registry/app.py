@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from services.registry.catalogue.router import router as catalogue_router
 from services.registry.ledger.router import audit_router, violations_router
+from services.registry.permissions.router import official_accounts_router, permissions_router
 from services.registry.sanctions.router import router as sanctions_router
 from services.registry.settings import get_settings
 from shared.http import create_service_app
@@ -22,5 +23,12 @@ def create_app() -> FastAPI:
             "verification of the chain for auditors."
         ),
         settings=get_settings(),
-        routers=[catalogue_router, violations_router, sanctions_router, audit_router],
+        routers=[
+            catalogue_router,
+            violations_router,
+            sanctions_router,
+            permissions_router,
+            official_accounts_router,
+            audit_router,
+        ],
     )
