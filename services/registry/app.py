@@ -18,8 +18,8 @@ def create_app() -> FastAPI:
         service="registry",
         title="Conduct registry",
         description=(
-            "The append-only, hash-chained ledger of violations, cleared findings and sanctions, "
-            "queryable as it stood at any moment; the rules and penalties catalogues; "
+            "The append-only, hash-chained ledger of violations, cleared findings, sanctions, "
+            "permissions and official accounts, queryable as it stood at any moment; the rules and penalties catalogues; "
             "verification of the chain for auditors."
         ),
         settings=get_settings(),

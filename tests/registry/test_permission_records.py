@@ -296,17 +296,27 @@ async def test_a_granted_renewal_supersedes_and_a_refused_one_only_links(
     assert check["permitted"] is True and check["record"]["id"] == str(original["id"])
 
 
-async def test_a_renewal_naming_no_permission_record_is_recorded_unlinked(
+async def test_a_renewal_naming_no_permission_it_may_renew_is_recorded_unlinked(
     sessionmaker: async_sessionmaker[AsyncSession], queue: ArqRedis
 ) -> None:
-    payload = official_account_decision(renewal_of=uuid.uuid4())
-    await decide(sessionmaker, queue, payload)
-    [record] = await records_of_case(sessionmaker, payload.case_id)
-    assert (record["decision"], record["renewal_of"], record["supersedes_id"]) == (
-        "granted",
-        None,
-        None,
-    )
+    department = unique_code("DEPT")
+    someones = personal_permission_decision(department=department)
+    await decide(sessionmaker, queue, someones)
+    [held] = await records_of_case(sessionmaker, someones.case_id)
+    # Bad links: a record that does not exist; another employee's personal permission.
+    for renewal in (
+        official_account_decision(department=department, renewal_of=uuid.uuid4()),
+        personal_permission_decision(department=department, renewal_of=held["id"]),
+    ):
+        await decide(sessionmaker, queue, renewal)
+        [record] = await records_of_case(sessionmaker, renewal.case_id)
+        assert (record["decision"], record["renewal_of"], record["supersedes_id"]) == (
+            "granted",
+            None,
+            None,
+        )
+    [still_held] = await records_of_case(sessionmaker, someones.case_id)
+    assert still_held == held
 
 
 async def test_the_chain_verifies_with_permission_records(
@@ -343,3 +353,36 @@ async def test_the_moderators_are_chained(
     assert content_hash(edited) == stored["content_hash"]
     edited["moderators"] = [{**edited["moderators"][0], "name": "Someone Else"}]
     assert content_hash(edited) != stored["content_hash"]
+
+
+async def test_an_employee_renewing_their_own_permission_supersedes_it(
+    registry_api: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    queue: ArqRedis,
+) -> None:
+    department = unique_code("DEPT")
+    first = personal_permission_decision(department=department, employee_ref="EMP-RN")
+    await decide(sessionmaker, queue, first)
+    [held] = await records_of_case(sessionmaker, first.case_id)
+    renewal = personal_permission_decision(
+        department=department,
+        employee_ref="EMP-RN",
+        account_handle=first.account_handle,
+        valid_from=date(2027, 1, 1),
+        expires_on=date(2027, 12, 31),
+        renewal_of=held["id"],
+    )
+    await decide(sessionmaker, queue, renewal)
+    [renewed] = await records_of_case(sessionmaker, renewal.case_id)
+    assert renewed["supersedes_id"] == held["id"]
+
+    auditor = bearer(await issue_reader(sessionmaker, organisation_code=department))
+    listed = (
+        await registry_api.get(
+            "/v1/permissions",
+            params={"employee_ref": "EMP-RN", "on": "2026-12-31", "expiring_within_days": "30"},
+            headers=auditor,
+        )
+    ).json()["items"]
+    # Renewed, so no longer expiring soon.
+    assert listed == []

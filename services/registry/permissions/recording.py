@@ -6,7 +6,8 @@ keeps that link; a granted renewal also supersedes the record it renews, as a co
 supersedes a violation, so lists show one current record per permission while the earlier one
 stays in the chain (and still answers for the dates it covered). A refused renewal supersedes
 nothing: the earlier permission runs to its own expiry. A link that names no permission record
-of the same kind and department is not kept (the decision is recorded all the same).
+of the same kind and department (and, for a personal permission, the same employee) is not
+kept: the decision is recorded all the same, as a new permission.
 """
 
 from __future__ import annotations
@@ -98,7 +99,8 @@ async def _renewal_links(
     session: AsyncSession, *, decision: PermissionDecided, record_kind: str
 ) -> tuple[uuid.UUID | None, uuid.UUID | None]:
     """(renewal_of, supersedes_id) for the entry: the renewed record if it is a permission
-    record of the same kind and department, and the same again if this grant supersedes it."""
+    record of the same kind, department (and employee), and the same again if this grant
+    supersedes it."""
     if decision.renewal_of is None:
         return None, None
     renewed = await session.scalar(
@@ -108,6 +110,13 @@ async def _renewal_links(
             LedgerRecord.department == decision.department,
         )
     )
+    if (
+        renewed is not None
+        and renewed.record_kind == "permission"
+        and (decision.applicant is None or renewed.employee_ref != decision.applicant.employee_ref)
+    ):
+        # A personal permission is renewed only for the employee who held it.
+        renewed = None
     if renewed is None:
         logger.warning(
             "renewal names no permission record of its kind and department; not linked",
