@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from services.registry.catalogue.router import router as catalogue_router
 from services.registry.ledger.metrics import refresh_ledger_gauge
 from services.registry.ledger.router import audit_router, violations_router
+from services.registry.permissions.router import official_accounts_router, permissions_router
 from services.registry.sanctions.router import router as sanctions_router
 from services.registry.settings import get_settings
 from shared.http import create_service_app
@@ -18,11 +19,18 @@ def create_app() -> FastAPI:
         service="registry",
         title="Conduct registry",
         description=(
-            "The append-only, hash-chained ledger of violations, cleared findings and sanctions, "
-            "queryable as it stood at any moment; the rules and penalties catalogues; "
+            "The append-only, hash-chained ledger of violations, cleared findings, sanctions, "
+            "permissions and official accounts, queryable as it stood at any moment; the rules and penalties catalogues; "
             "verification of the chain for auditors."
         ),
         settings=get_settings(),
-        routers=[catalogue_router, violations_router, sanctions_router, audit_router],
+        routers=[
+            catalogue_router,
+            violations_router,
+            sanctions_router,
+            permissions_router,
+            official_accounts_router,
+            audit_router,
+        ],
         state_gauges={"ledger": refresh_ledger_gauge},
     )

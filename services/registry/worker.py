@@ -1,17 +1,18 @@
-"""registry's arq worker: appends review's final determinations to the ledger, and relays
-registry's outbox (record.created, catalogue.rules_published); signs ledger checkpoints on a
-schedule."""
+"""registry's arq worker: appends review's final determinations and permission decisions to
+the ledger, and relays registry's outbox (record.created, catalogue.rules_published); signs
+ledger checkpoints on a schedule."""
 
 from __future__ import annotations
 
 from services.registry.checkpoints.tasks import checkpoint_schedule
 from services.registry.ledger.tasks import on_determination_recorded
+from services.registry.permissions.tasks import on_permission_decided
 from services.registry.settings import get_settings
 from shared.worker import worker_settings
 
 WorkerSettings = worker_settings(
     service="registry",
     settings=get_settings(),
-    handlers=[on_determination_recorded],
+    handlers=[on_determination_recorded, on_permission_decided],
     cron_jobs=[checkpoint_schedule()],
 )

@@ -1,5 +1,5 @@
-"""Small factories for registry tests: reader tokens, determinations, ledger records and
-sanction orders."""
+"""Small factories for registry tests: reader tokens, determinations, ledger records,
+sanction orders and permission decisions."""
 
 from __future__ import annotations
 
@@ -14,7 +14,12 @@ from services.registry.ledger.service import RecordEntry, append_record
 from services.registry.readers.models import ReaderRole
 from services.registry.readers.service import issue_reader_credential
 from shared.db import unit_of_work
-from shared.messages import DeterminationRecorded
+from shared.messages import (
+    AccountModerator,
+    DeterminationRecorded,
+    PermissionApplicant,
+    PermissionDecided,
+)
 
 
 async def issue_reader(
@@ -105,3 +110,52 @@ def sanction_order(event: str = "imposed", **overrides: Any) -> dict[str, Any]:
         body["penalty_code"] = "ED2020-CENSURE"
     body.update(overrides)
     return {name: value for name, value in body.items() if value is not None}
+
+
+def official_account_decision(**overrides: Any) -> PermissionDecided:
+    """A granted official account for HEALTH on facebook, valid in 2026, with two moderators."""
+    fields: dict[str, Any] = {
+        "case_id": uuid.uuid4(),
+        "submission_id": uuid.uuid4(),
+        "kind": "official_account",
+        "department": "HEALTH",
+        "decision": "granted",
+        "reasons": "A page for citizens' feedback on the vaccination campaign.",
+        "platform": "facebook",
+        "account_handle": f"health.{uuid.uuid4().hex[:6]}",
+        "account_url": "https://facebook.example/health",
+        "purpose": "Answer citizens' questions on vaccination.",
+        "account_purpose": "policy_feedback",
+        "moderators": [
+            AccountModerator(employee_ref="EMP-M1", name="Ayesha Khan", designation="PRO"),
+            AccountModerator(employee_ref="EMP-M2", name="Bilal Ahmed", designation="IT officer"),
+        ],
+        "valid_from": date(2026, 1, 1),
+        "expires_on": date(2026, 12, 31),
+        "decided_by": uuid.uuid4(),
+        "decided_at": datetime(2025, 12, 20, 9, 0, tzinfo=UTC),
+    }
+    fields.update(overrides)
+    return PermissionDecided(**fields)
+
+
+def personal_permission_decision(**overrides: Any) -> PermissionDecided:
+    """An employee's personal permission for one X account, valid in 2026."""
+    employee_ref = overrides.pop("employee_ref", f"EMP-{uuid.uuid4().hex[:6]}")
+    fields: dict[str, Any] = {
+        "kind": "personal",
+        "platform": "x",
+        "account_handle": f"@dr_{uuid.uuid4().hex[:6]}",
+        "account_url": None,
+        "purpose": "Professional updates for colleagues in public health.",
+        "account_purpose": None,
+        "moderators": [],
+        "applicant": PermissionApplicant(
+            employee_ref=employee_ref,
+            name="Dr. Hina Raza",
+            designation="Medical officer",
+            office="DHO Peshawar",
+        ),
+    }
+    fields.update(overrides)
+    return official_account_decision(**fields)

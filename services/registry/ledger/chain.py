@@ -61,6 +61,17 @@ ADDED_FIELDS: tuple[str, ...] = (
     "order_reference",
     "recorded_by_id",
     "recorded_by_label",
+    # registry_0004: permission decisions and official accounts.
+    "decision",
+    "conditions",
+    "account_handle",
+    "account_url",
+    "purpose",
+    "account_purpose",
+    "moderators",
+    "expires_on",
+    "renewal_of",
+    "decided_at",
 )
 
 
@@ -78,6 +89,9 @@ def canonical_value(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, list | tuple):
         return [canonical_value(item) for item in value]
+    if isinstance(value, Mapping):
+        # A JSON object (an official account's moderators); its keys are sorted on output.
+        return {str(key): canonical_value(item) for key, item in value.items()}
     raise TypeError(f"no canonical form for {type(value).__name__}")
 
 

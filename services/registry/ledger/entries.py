@@ -1,6 +1,6 @@
 """What a new ledger record says, by kind, before the ledger gives it an id, a place in the
-chain and its hashes: determinations and corrections (RecordEntry), and sanction events
-(SanctionEventEntry)."""
+chain and its hashes: determinations and corrections (RecordEntry), sanction events
+(SanctionEventEntry), and permission decisions (PermissionEntry)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-from services.registry.ledger.models import RecordKind, SanctionEventName
+from services.registry.ledger.models import (
+    PermissionDecision,
+    PermissionRecordKind,
+    RecordKind,
+    SanctionEventName,
+)
 
 
 @dataclass(frozen=True)
@@ -71,4 +76,45 @@ class SanctionEventEntry:
         }
 
 
-LedgerEntry = RecordEntry | SanctionEventEntry
+@dataclass(frozen=True)
+class PermissionEntry:
+    """A monitoring unit's decision on a permission request, granted or refused: a personal
+    permission (employee_ref and employee_name set) or an official account (moderators set).
+
+    valid_from is the ledger's effective date; a granted renewal supersedes the permission it
+    renews (supersedes_id), and every renewal, granted or not, names it (renewal_of).
+    """
+
+    record_kind: PermissionRecordKind
+    case_id: uuid.UUID
+    submission_id: uuid.UUID
+    department: str
+    decision: PermissionDecision
+    conditions: list[str]
+    reasons: str
+    platform: str
+    account_handle: str
+    account_url: str | None
+    purpose: str
+    account_purpose: str | None
+    moderators: list[dict[str, str]] | None
+    employee_ref: str | None
+    employee_name: str | None
+    valid_from: date
+    expires_on: date | None
+    renewal_of: uuid.UUID | None
+    supersedes_id: uuid.UUID | None
+    determined_by: uuid.UUID
+    decided_at: datetime
+
+    def columns(self, *, record_id: uuid.UUID) -> dict[str, Any]:
+        fields = asdict(self)
+        return {
+            **{name: value for name, value in fields.items() if name != "valid_from"},
+            "conditions": list(self.conditions),
+            "moderators": None if self.moderators is None else list(self.moderators),
+            "effective_on": self.valid_from,
+        }
+
+
+LedgerEntry = RecordEntry | SanctionEventEntry | PermissionEntry

@@ -6,7 +6,10 @@ Record kinds:
 - violation, cleared_finding: review's final determinations (one original per case and kind);
 - correction: a new version of a violation that supersedes the previous version;
 - sanction_event: one step in the life of a sanction imposed on a violation (imposed, stayed,
-  varied, quashed, spent, expunged), recorded by a competent authority.
+  varied, quashed, spent, expunged), recorded by a competent authority;
+- permission, official_account: a monitoring unit's decision on a request to use social media,
+  personal (an employee, one account) or for a department's official account (with its
+  moderators); refusals are recorded too. A granted renewal supersedes the permission it renews.
 
 Bitemporal: `effective_on` is when a record takes effect in the world (the finding's date, the
 order's date); `recorded_at` is when the registry learnt of it. Queries `as_of` a moment see
@@ -33,17 +36,21 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.registry.base import RegistryBase
 
-RecordKind = Literal["violation", "cleared_finding", "correction", "sanction_event"]
+RecordKind = Literal[
+    "violation", "cleared_finding", "correction", "sanction_event", "permission", "official_account"
+]
 RECORD_KINDS: tuple[RecordKind, ...] = (
     "violation",
     "cleared_finding",
     "correction",
     "sanction_event",
+    "permission",
+    "official_account",
 )
 # Review's determinations: the original records of a case, one per case and kind.
 DETERMINATION_KINDS: tuple[RecordKind, ...] = ("violation", "cleared_finding")
@@ -51,6 +58,10 @@ DETERMINATION_KINDS: tuple[RecordKind, ...] = ("violation", "cleared_finding")
 VIOLATION_KINDS: tuple[RecordKind, ...] = ("violation", "correction")
 # The kinds that carry a finding (employee, rules, reasons), as opposed to sanction events.
 FINDING_KINDS: tuple[RecordKind, ...] = ("violation", "cleared_finding", "correction")
+# Permission decisions: one original per case, and a granted renewal supersedes what it renews.
+PermissionRecordKind = Literal["permission", "official_account"]
+PERMISSION_KINDS: tuple[PermissionRecordKind, ...] = ("permission", "official_account")
+PermissionDecision = Literal["granted", "granted_with_conditions", "refused"]
 
 SanctionEventName = Literal["imposed", "stayed", "varied", "quashed", "spent", "expunged"]
 SANCTION_EVENTS: tuple[SanctionEventName, ...] = (
@@ -67,13 +78,15 @@ class LedgerRecord(RegistryBase):
     __tablename__ = "ledger_record"
     __table_args__ = (
         CheckConstraint(
-            "record_kind IN ('violation', 'cleared_finding', 'correction', 'sanction_event')",
+            "record_kind IN ('violation', 'cleared_finding', 'correction', 'sanction_event', "
+            "'permission', 'official_account')",
             name="record_kind",
         ),
         CheckConstraint("sequence >= 1", name="sequence_positive"),
         # What each kind must say; the columns are nullable only because the kinds differ.
         CheckConstraint(
-            "record_kind = 'sanction_event' OR (employee_ref IS NOT NULL AND employee_name "
+            "record_kind IN ('sanction_event', 'permission', 'official_account') OR "
+            "(employee_ref IS NOT NULL AND employee_name "
             "IS NOT NULL AND rules_cited IS NOT NULL AND platform IS NOT NULL AND determined_by "
             "IS NOT NULL AND reported_at IS NOT NULL)",
             name="determination_complete",
@@ -89,6 +102,26 @@ class LedgerRecord(RegistryBase):
             name="sanction_event",
         ),
         CheckConstraint("period_months >= 1", name="period_months_positive"),
+        CheckConstraint(
+            "record_kind NOT IN ('permission', 'official_account') OR (decision IS NOT NULL AND "
+            "platform IS NOT NULL AND account_handle IS NOT NULL AND purpose IS NOT NULL AND "
+            "conditions IS NOT NULL AND determined_by IS NOT NULL AND decided_at IS NOT NULL)",
+            name="permission_complete",
+        ),
+        # A personal permission names its employee; an official account, its moderators.
+        CheckConstraint(
+            "record_kind <> 'permission' OR (employee_ref IS NOT NULL AND employee_name IS NOT "
+            "NULL)",
+            name="permission_names_employee",
+        ),
+        CheckConstraint(
+            "record_kind <> 'official_account' OR moderators IS NOT NULL",
+            name="official_account_names_moderators",
+        ),
+        CheckConstraint(
+            "decision IN ('granted', 'granted_with_conditions', 'refused')", name="decision"
+        ),
+        CheckConstraint("expires_on >= effective_on", name="expires_after_effective"),
         ForeignKeyConstraint(
             ["penalty_catalogue_version", "penalty_code"],
             ["penalty.catalogue_version", "penalty.code"],
@@ -104,6 +137,13 @@ class LedgerRecord(RegistryBase):
             postgresql_where=text(
                 "supersedes_id IS NULL AND record_kind IN ('violation', 'cleared_finding')"
             ),
+        ),
+        # Second line of defence behind the inbox: one permission decision per case.
+        Index(
+            "uq_ledger_record_case_id_permission",
+            "case_id",
+            unique=True,
+            postgresql_where=text("record_kind IN ('permission', 'official_account')"),
         ),
         Index("ix_ledger_record_department_sequence", "department", "sequence"),
         Index("ix_ledger_record_rules_cited", "rules_cited", postgresql_using="gin"),
@@ -159,6 +199,20 @@ class LedgerRecord(RegistryBase):
     # The reader credential that wrote the record over HTTP (id and label as they were then).
     recorded_by_id: Mapped[uuid.UUID | None] = mapped_column()
     recorded_by_label: Mapped[str | None] = mapped_column(String(200))
+    # Permission decisions (permission, official_account): the decision, the account, and the
+    # period granted (effective_on is valid_from; no expires_on: until revoked).
+    decision: Mapped[str | None] = mapped_column(String(32))
+    conditions: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    account_handle: Mapped[str | None] = mapped_column(Text)
+    account_url: Mapped[str | None] = mapped_column(Text)
+    purpose: Mapped[str | None] = mapped_column(Text)
+    account_purpose: Mapped[str | None] = mapped_column(String(32))
+    # Official accounts: [{employee_ref, name, designation}], the people who moderate it.
+    moderators: Mapped[list[dict[str, str]] | None] = mapped_column(JSONB)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    # The permission record a renewal request named; a granted renewal also supersedes it.
+    renewal_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("ledger_record.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     content_hash: Mapped[str] = mapped_column(String(64))
     previous_hash: Mapped[str] = mapped_column(String(64))
     chain_hash: Mapped[str] = mapped_column(String(64))
