@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
+
+# Encrypts webhook signing secrets at rest; shipped for local development only.
+DEVELOPMENT_WEBHOOK_SECRET_KEY = "development-webhook-secret-key-change-me"
 
 
 class IntakeSettings(ServiceSettings):
@@ -20,9 +23,30 @@ class IntakeSettings(ServiceSettings):
     # refused with 429 unseen.
     auth_failures_per_minute: int = Field(default=20, ge=1)
 
+    # Webhooks. Targets must be https on public addresses; a local development stack may allow
+    # http and private, loopback or link-local targets (never in production).
+    webhook_allow_private_targets: bool = False
+    # Key that encrypts each webhook's signing secret at rest (Fernet, derived from this value).
+    webhook_secret_key: SecretStr = SecretStr(DEVELOPMENT_WEBHOOK_SECRET_KEY)
+    webhook_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    webhook_read_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Retries back off exponentially from the base up to the cap, with jitter, until the
+    # window after the first attempt has passed; then the delivery is failed.
+    webhook_retry_base_seconds: float = Field(default=10.0, ge=0)
+    webhook_retry_cap_seconds: float = Field(default=3600.0, ge=0)
+    webhook_retry_window_seconds: float = Field(default=24 * 3600.0, gt=0)
+    # Deliveries one run of the delivery job claims, and sends at once.
+    webhook_batch_size: int = Field(default=50, ge=1)
+    webhook_concurrency: int = Field(default=10, ge=1)
+
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> IntakeSettings:
         self.refuse_development_pseudonym_key()
+        if self.environment == "production":
+            if self.webhook_secret_key.get_secret_value() == DEVELOPMENT_WEBHOOK_SECRET_KEY:
+                raise ValueError("INTAKE_WEBHOOK_SECRET_KEY must be set to a secret in production")
+            if self.webhook_allow_private_targets:
+                raise ValueError("INTAKE_WEBHOOK_ALLOW_PRIVATE_TARGETS is for local development")
         return self
 
 
