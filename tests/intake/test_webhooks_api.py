@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.intake.settings import IntakeSettings
 from services.intake.webhooks.delivery import deliver_due_webhooks
 from services.intake.webhooks.signing import signature_matches
+from services.intake.webhooks.targets import resolve
 from tests.factories import (
     bearer,
     create_client,
@@ -29,7 +31,7 @@ from tests.factories import (
     report_body,
     unique_code,
 )
-from tests.intake.receiver import Answer, Receiver, receiving
+from tests.intake.receiver import Answer, Receiver, local_certificates, receiving
 from tests.intake.support import assert_problem, intake_client
 from tests.support import count_rows, pump
 
@@ -369,3 +371,34 @@ def test_receiver_is_a_real_server() -> None:
         response = httpx.post(receiver.url(), content=b"x")
         assert response.status_code == 204
         assert isinstance(receiver, Receiver) and receiver.received[0].body == b"x"
+
+
+async def test_https_goes_to_the_checked_address_and_verifies_the_certificate_for_the_name(
+    sessionmaker: async_sessionmaker[AsyncSession], queue: ArqRedis, tmp_path: Path
+) -> None:
+    """The URL names a host; the delivery connects to the address that was checked, yet the
+    certificate (issued for the name only) is verified against the name, sent as SNI."""
+    [address] = (await resolve("localhost", 443))[:1]
+    certificates = local_certificates(tmp_path, name="localhost")
+    with receiving(Answer(200), host=str(address), tls=certificates.server) as receiver:
+        url = receiver.url(host="localhost")
+        async with portal_with_webhook(sessionmaker, url) as (portal, api):
+            report_id = await report_assigned(api, sessionmaker, queue, portal)
+
+            # Without trusting the test CA, the certificate is refused and nothing is delivered.
+            await deliver_due_webhooks(sessionmaker, settings=LOCAL)
+            [unverified] = await deliveries(api, portal, submission_id=report_id)
+            assert unverified["state"] == "pending" and receiver.received == []
+            assert "ConnectError" in unverified["last_error"]
+
+            await deliver_due_webhooks(
+                sessionmaker, settings=LOCAL, trusted_certificates=certificates.client
+            )
+
+            [request] = receiver.received
+            assert request.headers["Host"] == f"localhost:{receiver.port}"
+            assert signature_matches(
+                portal.secret, header=request.headers["Conduct-Signature"], body=request.body
+            )
+            [delivered] = await deliveries(api, portal, submission_id=report_id)
+            assert delivered["state"] == "delivered" and delivered["attempts"] == 2

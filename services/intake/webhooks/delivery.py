@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
 import uuid
 from dataclasses import dataclass
@@ -184,9 +185,15 @@ async def record_outcome(
 
 
 async def deliver_due_webhooks(
-    sessionmaker: async_sessionmaker[AsyncSession], *, settings: IntakeSettings
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    settings: IntakeSettings,
+    trusted_certificates: ssl.SSLContext | None = None,
 ) -> int:
-    """Claim what is due, send it, record each outcome; returns how many were attempted."""
+    """Claim what is due, send it, record each outcome; returns how many were attempted.
+
+    `trusted_certificates` replaces the system's CA store (tests use their own CA); certificates
+    are always verified."""
     async with unit_of_work(sessionmaker) as session:
         claimed = await claim_due_deliveries(session, now=utcnow(), settings=settings)
     if not claimed:
@@ -211,7 +218,15 @@ async def deliver_due_webhooks(
             state=recorded.state if recorded else None,
         )
 
-    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as http:
+    # No connection is kept for reuse: connections are made to an address, and two webhook
+    # hosts on one address must never share one (its TLS session was verified for one name).
+    async with httpx.AsyncClient(
+        timeout=timeout,
+        follow_redirects=False,
+        trust_env=False,
+        verify=trusted_certificates or True,
+        limits=httpx.Limits(max_keepalive_connections=0),
+    ) as http:
         await asyncio.gather(*(deliver(delivery, http) for delivery in claimed))
     return len(claimed)
 
