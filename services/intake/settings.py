@@ -9,9 +9,6 @@ from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
 
-# Encrypts webhook signing secrets at rest; shipped for local development only.
-DEVELOPMENT_WEBHOOK_SECRET_KEY = "development-webhook-secret-key-change-me"
-
 
 class IntakeSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore", frozen=True)
@@ -26,8 +23,10 @@ class IntakeSettings(ServiceSettings):
     # Webhooks. Targets must be https on public addresses; a local development stack may allow
     # http and private, loopback or link-local targets (never in production).
     webhook_allow_private_targets: bool = False
-    # Key that encrypts each webhook's signing secret at rest (Fernet, derived from this value).
-    webhook_secret_key: SecretStr = SecretStr(DEVELOPMENT_WEBHOOK_SECRET_KEY)
+    # Key that encrypts each webhook's signing secret at rest (a Fernet key is derived from it).
+    # Unset, a key is derived from PSEUDONYM_KEY (under its own label), which production must
+    # already set; set this to rotate the two apart.
+    webhook_secret_key: SecretStr | None = None
     webhook_connect_timeout_seconds: float = Field(default=5.0, gt=0)
     webhook_read_timeout_seconds: float = Field(default=10.0, gt=0)
     # Retries back off exponentially from the base up to the cap, with jitter, until the
@@ -42,12 +41,15 @@ class IntakeSettings(ServiceSettings):
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> IntakeSettings:
         self.refuse_development_pseudonym_key()
-        if self.environment == "production":
-            if self.webhook_secret_key.get_secret_value() == DEVELOPMENT_WEBHOOK_SECRET_KEY:
-                raise ValueError("INTAKE_WEBHOOK_SECRET_KEY must be set to a secret in production")
-            if self.webhook_allow_private_targets:
-                raise ValueError("INTAKE_WEBHOOK_ALLOW_PRIVATE_TARGETS is for local development")
+        if self.environment == "production" and self.webhook_allow_private_targets:
+            raise ValueError("INTAKE_WEBHOOK_ALLOW_PRIVATE_TARGETS is for local development only")
         return self
+
+    def webhook_sealing_key(self) -> str:
+        """The secret that webhook signing secrets are encrypted under (see webhooks.signing)."""
+        if self.webhook_secret_key is not None:
+            return "webhook-secret-key:" + self.webhook_secret_key.get_secret_value()
+        return "pseudonym-key:" + self.pseudonym_key.get_secret_value()
 
 
 @lru_cache

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.intake.settings import IntakeSettings
 from services.intake.webhooks.backoff import next_attempt_at, retry_delay
 from services.intake.webhooks.signing import (
     new_signing_secret,
@@ -147,3 +148,13 @@ def test_secrets_are_sealed_under_the_key() -> None:
     assert open_secret(sealed, key="one key") == secret
     with pytest.raises(Exception):  # noqa: B017 - cryptography's InvalidToken
         open_secret(sealed, key="another key")
+
+
+def test_production_refuses_private_targets_and_seals_under_a_production_key() -> None:
+    production = {"CONDUCT_ENVIRONMENT": "production", "PSEUDONYM_KEY": "a production secret"}
+    with pytest.raises(ValueError, match="ALLOW_PRIVATE_TARGETS"):
+        IntakeSettings.model_validate({**production, "webhook_allow_private_targets": True})
+    derived = IntakeSettings.model_validate(production)
+    own = IntakeSettings.model_validate({**production, "webhook_secret_key": "its own key"})
+    assert "a production secret" in derived.webhook_sealing_key()
+    assert own.webhook_sealing_key() != derived.webhook_sealing_key()

@@ -120,7 +120,7 @@ async def attempt_delivery(
         # Nothing is sent to a target that fails the checks, not even a connection attempt.
         return AttemptOutcome(delivered=False, error=_short(f"Target refused: {refused}"))
     body = delivery_body(delivery.payload)
-    secret = open_secret(delivery.secret_sealed, key=settings.webhook_secret_key.get_secret_value())
+    secret = open_secret(delivery.secret_sealed, key=settings.webhook_sealing_key())
     headers = {
         "Host": target.host_header,
         "Content-Type": "application/json",

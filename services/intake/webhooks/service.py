@@ -36,7 +36,7 @@ async def register_webhook(
     except TargetRefused as refused:
         raise WebhookTargetRefused(str(refused)) from refused
     secret = new_signing_secret()
-    sealed = seal_secret(secret, key=settings.webhook_secret_key.get_secret_value())
+    sealed = seal_secret(secret, key=settings.webhook_sealing_key())
     webhook = await session.scalar(
         select(Webhook).where(Webhook.client_id == client.client_id).with_for_update()
     )

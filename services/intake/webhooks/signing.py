@@ -3,7 +3,8 @@
 A portal verifies that a delivery came from intake with the secret it was shown once at
 registration. intake must keep the secret itself to sign, so it cannot store only a hash: it
 stores the secret encrypted (Fernet, AES-128-CBC with HMAC-SHA256) under a key derived from
-INTAKE_WEBHOOK_SECRET_KEY, so a copy of the database alone does not reveal the secrets. The
+INTAKE_WEBHOOK_SECRET_KEY (or, unset, from PSEUDONYM_KEY under a label of its own), so a copy of
+the database alone does not reveal the secrets. The
 secret is never returned again; a portal that loses it registers again and gets a new one.
 
 The signature header is `Conduct-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
