@@ -158,3 +158,8 @@ def test_production_refuses_private_targets_and_seals_under_a_production_key() -
     own = IntakeSettings.model_validate({**production, "webhook_secret_key": "its own key"})
     assert "a production secret" in derived.webhook_sealing_key()
     assert own.webhook_sealing_key() != derived.webhook_sealing_key()
+
+
+async def test_an_international_name_is_checked_in_its_ascii_form() -> None:
+    with pytest.raises(TargetRefused, match="xn--"):
+        await check_target("https://bücher.invalid/hook", allow_private=False)

@@ -402,3 +402,25 @@ async def test_https_goes_to_the_checked_address_and_verifies_the_certificate_fo
             )
             [delivered] = await deliveries(api, portal, submission_id=report_id)
             assert delivered["state"] == "delivered" and delivered["attempts"] == 2
+
+
+async def test_a_receiver_slower_than_the_timeout_gets_a_retry(
+    sessionmaker: async_sessionmaker[AsyncSession], queue: ArqRedis
+) -> None:
+    with receiving(Answer(200, delay_seconds=1.5), Answer(200)) as receiver:
+        async with portal_with_webhook(sessionmaker, receiver.url()) as (portal, api):
+            report_id = await report_assigned(api, sessionmaker, queue, portal)
+            impatient = IntakeSettings(
+                webhook_allow_private_targets=True,
+                webhook_retry_base_seconds=0,
+                webhook_read_timeout_seconds=0.3,
+            )
+
+            await deliver_due_webhooks(sessionmaker, settings=impatient)
+
+            [slow] = await deliveries(api, portal, submission_id=report_id)
+            assert slow["state"] == "pending" and slow["attempts"] == 1
+            assert "Timeout" in slow["last_error"] and slow["last_response_status"] is None
+            await deliver_due_webhooks(sessionmaker, settings=impatient)
+            [delivered] = await deliveries(api, portal, submission_id=report_id)
+            assert delivered["state"] == "delivered" and delivered["attempts"] == 2

@@ -66,10 +66,15 @@ class AttemptOutcome:
     error: str | None = None
 
 
+def attempt_deadline_seconds(settings: IntakeSettings) -> float:
+    """The most one attempt may take, DNS and a slowly dripping answer included."""
+    return settings.webhook_connect_timeout_seconds + settings.webhook_read_timeout_seconds
+
+
 def lease(settings: IntakeSettings) -> timedelta:
-    """How long a claimed delivery is left alone: past any attempt's timeouts."""
-    per_attempt = settings.webhook_connect_timeout_seconds + settings.webhook_read_timeout_seconds
-    return timedelta(seconds=2 * per_attempt + 30)
+    """How long a claimed delivery is left alone: well past its attempt's deadline, so a
+    delivery is only ever claimed again once its earlier attempt is over."""
+    return timedelta(seconds=2 * attempt_deadline_seconds(settings) + 30)
 
 
 async def claim_due_deliveries(
@@ -109,7 +114,18 @@ def _short(error: str) -> str:
 async def attempt_delivery(
     delivery: ClaimedDelivery, *, http: httpx.AsyncClient, settings: IntakeSettings
 ) -> AttemptOutcome:
-    """One POST of one delivery; never raises for what a receiver or the network does."""
+    """One POST of one delivery, within its deadline; never raises for what a receiver, DNS
+    or the network does."""
+    try:
+        async with asyncio.timeout(attempt_deadline_seconds(settings)):
+            return await _attempt(delivery, http=http, settings=settings)
+    except TimeoutError:
+        return AttemptOutcome(delivered=False, error="The attempt timed out.")
+
+
+async def _attempt(
+    delivery: ClaimedDelivery, *, http: httpx.AsyncClient, settings: IntakeSettings
+) -> AttemptOutcome:
     if delivery.url is None or delivery.secret_sealed is None:
         return AttemptOutcome(delivered=False, error="The webhook was removed.")
     try:

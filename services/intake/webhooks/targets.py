@@ -29,6 +29,8 @@ NAT64_NETWORKS = (
 )
 DEFAULT_PORTS = {"https": 443, "http": 80}
 MAX_URL_LENGTH = 2048
+# A registration waits at most this long for DNS; a delivery attempt has its own deadline.
+RESOLVE_TIMEOUT_SECONDS = 5.0
 
 
 class TargetRefused(Exception):
@@ -125,8 +127,9 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
     """Every address the host resolves to (an address literal resolves to itself)."""
     loop = asyncio.get_running_loop()
     try:
-        answers = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as error:
+        async with asyncio.timeout(RESOLVE_TIMEOUT_SECONDS):
+            answers = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError, TimeoutError) as error:
         raise TargetRefused(f"The host {host} cannot be resolved.") from error
     addresses: list[IPAddress] = []
     for _family, _type, _proto, _canonname, sockaddr in answers:
@@ -142,7 +145,11 @@ async def check_target(url: str, *, allow_private: bool) -> CheckedTarget:
     """The target to connect to, or TargetRefused. Every resolved address must be public."""
     parts = parse_target(url, allow_private=allow_private)
     scheme = parts.scheme.lower()
-    host = parts.hostname or ""
+    try:
+        # The ASCII (IDNA) form, as DNS, the Host header and TLS SNI need it.
+        host = (parts.hostname or "").encode("idna").decode("ascii")
+    except UnicodeError as error:
+        raise TargetRefused("The URL's host is not a valid name.") from error
     port = parts.port or DEFAULT_PORTS[scheme]
     addresses = await resolve(host, port)
     if not allow_private:
