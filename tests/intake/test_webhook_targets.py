@@ -90,9 +90,18 @@ def test_local_development_allows_http_but_no_other_scheme() -> None:
             parse_target(url, allow_private=True)
 
 
-async def test_a_name_resolving_to_loopback_is_refused() -> None:
-    with pytest.raises(TargetRefused, match="loopback"):
+async def test_a_name_resolving_to_loopback_is_refused_as_if_it_did_not_resolve() -> None:
+    # The same answer for both, so refusals do not reveal which internal names exist.
+    with pytest.raises(TargetRefused) as private:
         await check_target("https://localhost/hook", allow_private=False)
+    with pytest.raises(TargetRefused) as unknown:
+        await check_target("https://nowhere.invalid/hook", allow_private=False)
+    assert str(private.value) == str(unknown.value).replace("nowhere.invalid", "localhost")
+
+
+async def test_an_address_literal_is_refused_with_its_reason() -> None:
+    with pytest.raises(TargetRefused, match="link-local"):
+        await check_target("https://169.254.169.254/latest/meta-data/", allow_private=False)
 
 
 async def test_the_checked_address_is_what_is_connected_to() -> None:

@@ -64,11 +64,15 @@ class CheckedTarget:
     @property
     def host_is_name(self) -> bool:
         """True for a host name (sent as TLS SNI and checked against the certificate)."""
-        try:
-            ipaddress.ip_address(self.host)
-        except ValueError:
-            return True
-        return False
+        return _is_name(self.host)
+
+
+def _is_name(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return True
+    return False
 
 
 def address_refusal(address: IPAddress) -> str | None:
@@ -151,12 +155,21 @@ async def check_target(url: str, *, allow_private: bool) -> CheckedTarget:
     except UnicodeError as error:
         raise TargetRefused("The URL's host is not a valid name.") from error
     port = parts.port or DEFAULT_PORTS[scheme]
-    addresses = await resolve(host, port)
+    # For a name, one answer whether it does not resolve or resolves to a private address: the
+    # refusal must not tell a caller which names exist inside intake's network.
+    name_refused = f"The host {host} does not resolve to public addresses only."
+    is_name = _is_name(host)
+    try:
+        addresses = await resolve(host, port)
+    except TargetRefused:
+        if is_name:
+            raise TargetRefused(name_refused) from None
+        raise
     if not allow_private:
         for address in addresses:
             refusal = address_refusal(address)
             if refusal is not None:
-                raise TargetRefused(f"The host {host} resolves to {refusal}.")
+                raise TargetRefused(name_refused if is_name else f"{host} is {refusal}.")
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
