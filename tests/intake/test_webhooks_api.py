@@ -424,3 +424,19 @@ async def test_a_receiver_slower_than_the_timeout_gets_a_retry(
             await deliver_due_webhooks(sessionmaker, settings=impatient)
             [delivered] = await deliveries(api, portal, submission_id=report_id)
             assert delivered["state"] == "delivered" and delivered["attempts"] == 2
+
+
+async def test_the_intake_worker_runs_the_delivery_job_every_five_seconds(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    from services.intake.webhooks.delivery import deliver_webhooks
+    from services.intake.worker import WorkerSettings
+    from shared.consumer import WorkerResources
+
+    [job] = [job for job in WorkerSettings.cron_jobs if job.coroutine is deliver_webhooks]
+    assert job.second == set(range(0, 60, 5))
+    resources = WorkerResources(
+        service="intake", settings=IntakeSettings(), sessionmaker=sessionmaker
+    )
+    # Other tests remove their webhooks, so nothing of theirs is left due.
+    assert await deliver_webhooks({"resources": resources}) == 0
