@@ -440,3 +440,27 @@ async def test_the_intake_worker_runs_the_delivery_job_every_five_seconds(
     )
     # Other tests remove their webhooks, so nothing of theirs is left due.
     assert await deliver_webhooks({"resources": resources}) == 0
+
+
+async def test_a_secret_sealed_under_another_key_is_not_sent_and_the_delivery_waits(
+    sessionmaker: async_sessionmaker[AsyncSession], queue: ArqRedis
+) -> None:
+    """The operator changed INTAKE_WEBHOOK_SECRET_KEY: nothing unsigned goes out, and the run
+    goes on with the rest."""
+    with receiving(Answer(200)) as receiver:
+        async with portal_with_webhook(sessionmaker, receiver.url()) as (portal, api):
+            report_id = await report_assigned(api, sessionmaker, queue, portal)
+            rekeyed = IntakeSettings(
+                webhook_allow_private_targets=True,
+                webhook_retry_base_seconds=0,
+                webhook_secret_key="a different key",
+            )
+
+            await deliver_due_webhooks(sessionmaker, settings=rekeyed)
+
+            assert receiver.received == []
+            [waiting] = await deliveries(api, portal, submission_id=report_id)
+            assert waiting["state"] == "pending" and waiting["attempts"] == 1
+            assert "secret" in waiting["last_error"]
+            await deliver_due_webhooks(sessionmaker, settings=LOCAL)
+            assert len(receiver.received) == 1

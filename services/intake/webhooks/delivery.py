@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 import structlog
 from arq.cron import CronJob, cron
+from cryptography.fernet import InvalidToken
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
@@ -64,6 +65,8 @@ class AttemptOutcome:
     delivered: bool
     response_status: int | None = None
     error: str | None = None
+    # True when no later attempt could succeed: the delivery is failed at once.
+    final: bool = False
 
 
 def attempt_deadline_seconds(settings: IntakeSettings) -> float:
@@ -127,7 +130,7 @@ async def _attempt(
     delivery: ClaimedDelivery, *, http: httpx.AsyncClient, settings: IntakeSettings
 ) -> AttemptOutcome:
     if delivery.url is None or delivery.secret_sealed is None:
-        return AttemptOutcome(delivered=False, error="The webhook was removed.")
+        return AttemptOutcome(delivered=False, error="The webhook was removed.", final=True)
     try:
         target = await check_target(
             delivery.url, allow_private=settings.webhook_allow_private_targets
@@ -136,7 +139,12 @@ async def _attempt(
         # Nothing is sent to a target that fails the checks, not even a connection attempt.
         return AttemptOutcome(delivered=False, error=_short(f"Target refused: {refused}"))
     body = delivery_body(delivery.payload)
-    secret = open_secret(delivery.secret_sealed, key=settings.webhook_sealing_key())
+    try:
+        secret = open_secret(delivery.secret_sealed, key=settings.webhook_sealing_key())
+    except InvalidToken:
+        # Sealed under another key: retried, in case the operator restores the key in time.
+        logger.error("webhook secret cannot be opened", delivery_id=str(delivery.id))
+        return AttemptOutcome(delivered=False, error="The signing secret cannot be read.")
     headers = {
         "Host": target.host_header,
         "Content-Type": "application/json",
@@ -192,7 +200,7 @@ async def record_outcome(
             base_seconds=settings.webhook_retry_base_seconds,
             cap_seconds=settings.webhook_retry_cap_seconds,
         )
-        if retry_at is None:
+        if retry_at is None or outcome.final:
             delivery.state = "failed"
         else:
             delivery.next_attempt_at = retry_at
