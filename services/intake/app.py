@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.intake.permissions.router import router as permissions_router
 from services.intake.reports.router import router as reports_router
 from services.intake.settings import get_settings
+from services.intake.webhooks.router import router as webhooks_router
 from shared.catalogue_replica import rules_replica_loaded
 from shared.http import create_service_app
 
@@ -26,5 +27,5 @@ def create_app() -> FastAPI:
         ),
         settings=get_settings(),
         readiness_checks={"rules catalogue": rules_replica_ready},
-        routers=[reports_router, permissions_router],
+        routers=[reports_router, permissions_router, webhooks_router],
     )

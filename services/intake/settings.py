@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -13,10 +13,36 @@ from shared.settings import ServiceSettings
 class IntakeSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore", frozen=True)
 
+    # Webhooks. Targets must be https on public addresses; a local development stack may allow
+    # http and private, loopback or link-local targets (never in production).
+    webhook_allow_private_targets: bool = False
+    # Key that encrypts each webhook's signing secret at rest (a Fernet key is derived from it).
+    # Unset, a key is derived from PSEUDONYM_KEY (under its own label), which production must
+    # already set; set this to rotate the two apart.
+    webhook_secret_key: SecretStr | None = None
+    webhook_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    webhook_read_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Retries back off exponentially from the base up to the cap, with jitter, until the
+    # window after the first attempt has passed; then the delivery is failed.
+    webhook_retry_base_seconds: float = Field(default=10.0, ge=0)
+    webhook_retry_cap_seconds: float = Field(default=3600.0, ge=0)
+    webhook_retry_window_seconds: float = Field(default=24 * 3600.0, gt=0)
+    # Deliveries one run of the delivery job claims, and sends at once.
+    webhook_batch_size: int = Field(default=50, ge=1)
+    webhook_concurrency: int = Field(default=10, ge=1)
+
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> IntakeSettings:
         self.refuse_development_pseudonym_key()
+        if self.environment == "production" and self.webhook_allow_private_targets:
+            raise ValueError("INTAKE_WEBHOOK_ALLOW_PRIVATE_TARGETS is for local development only")
         return self
+
+    def webhook_sealing_key(self) -> str:
+        """The secret that webhook signing secrets are encrypted under (see webhooks.signing)."""
+        if self.webhook_secret_key is not None:
+            return "webhook-secret-key:" + self.webhook_secret_key.get_secret_value()
+        return "pseudonym-key:" + self.pseudonym_key.get_secret_value()
 
 
 @lru_cache

@@ -7,11 +7,12 @@ from services.intake.catalogue.tasks import on_rules_catalogue_published
 from services.intake.idempotency.tasks import prune_idempotency_keys_cron
 from services.intake.settings import get_settings
 from services.intake.submissions.tasks import on_case_status_changed, on_record_created
+from services.intake.webhooks.delivery import deliver_webhooks_cron
 from shared.worker import worker_settings
 
 WorkerSettings = worker_settings(
     service="intake",
     settings=get_settings(),
     handlers=[on_case_status_changed, on_record_created, on_rules_catalogue_published],
-    cron_jobs=[prune_idempotency_keys_cron],
+    cron_jobs=[prune_idempotency_keys_cron, deliver_webhooks_cron],
 )

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.intake.permissions.models import PermissionRequest
 from services.intake.reports.models import Report
 from services.intake.submissions.models import SubmissionStatusColumns, SubmissionStatusEvent
+from services.intake.webhooks.service import stage_status_deliveries
 
 # Every model carrying SubmissionStatusColumns, so one event finds its submission.
 STATUS_HOLDERS: tuple[type[SubmissionStatusColumns], ...] = (Report, PermissionRequest)
@@ -48,7 +49,9 @@ async def record_status(
     session: AsyncSession, *, submission_id: uuid.UUID, status: str, occurred_at: datetime
 ) -> SubmissionStatusColumns | None:
     """Append to the status history; the current status follows the latest event in time,
-    whatever order the events arrive in. Returns the submission, or None if it is not ours."""
+    whatever order the events arrive in. Returns the submission, or None if it is not ours.
+
+    Each line is also announced to the department's webhooks, in this same transaction."""
     for holder in STATUS_HOLDERS:
         submission = await session.scalar(
             select(holder).where(inspect(holder).primary_key[0] == submission_id).with_for_update()
@@ -58,6 +61,9 @@ async def record_status(
     else:
         return None
     start_status(session, submission_id=submission_id, status=status, occurred_at=occurred_at)
+    await stage_status_deliveries(
+        session, submission=submission, status=status, occurred_at=occurred_at
+    )
     if occurred_at >= submission.status_changed_at:
         submission.status = status
         submission.status_changed_at = occurred_at
