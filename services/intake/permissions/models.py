@@ -20,6 +20,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.intake.base import IntakeBase
+
+# The request's foreign key names the credential table: it must be mapped wherever requests are
+# written, including the worker, which has no other reason to load credentials.
+from services.intake.clients.models import ClientCredential  # noqa: F401
 from services.intake.submissions.models import SubmissionStatusColumns
 
 

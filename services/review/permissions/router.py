@@ -19,6 +19,7 @@ from services.review.permissions.schemas import (
 from services.review.units.auth import CurrentMember
 from shared.errors import InvalidInput, Unauthenticated, responses_for
 from shared.http import CorrelationIdHeader, DbSession
+from shared.messages import AccountModerator, PermissionApplicant
 
 router = APIRouter(prefix="/v1/cases", tags=["permission cases"])
 
@@ -38,8 +39,12 @@ async def read_permission_case(session: DbSession, case: Case) -> PermissionCase
         account_url=application.account_url,
         purpose=application.purpose,
         account_purpose=application.account_purpose,
-        applicant=application.applicant,
-        moderators=application.moderators,
+        applicant=(
+            PermissionApplicant.model_validate(application.applicant)
+            if application.applicant
+            else None
+        ),
+        moderators=[AccountModerator.model_validate(m) for m in application.moderators],
         renewal_of=application.renewal_of,
         received_at=application.received_at,
         decision=(

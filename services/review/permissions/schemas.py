@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.review.cases.schemas import CaseEventRead, Statement, StrictInput
-from shared.messages import PermissionDecision
+from shared.messages import AccountModerator, PermissionApplicant, PermissionDecision
 
 Condition = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
@@ -60,8 +60,8 @@ class PermissionCaseRead(BaseModel):
     account_url: str | None
     purpose: str
     account_purpose: str | None
-    applicant: dict[str, Any] | None
-    moderators: list[dict[str, Any]]
+    applicant: PermissionApplicant | None
+    moderators: list[AccountModerator]
     renewal_of: uuid.UUID | None
     received_at: datetime
     decision: PermissionDecisionRead | None
