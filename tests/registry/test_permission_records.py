@@ -273,6 +273,16 @@ async def test_a_granted_renewal_supersedes_and_a_refused_one_only_links(
     assert [(a["id"], a["status"], a["renewal_of"]) for a in accounts] == [
         (str(renewed["id"]), "active", str(original["id"]))
     ]
+    # Renewed ahead of its expiry: the renewal is the current record, and the account is
+    # active while the grant it renews still runs.
+    before_renewal_begins = (
+        await registry_api.get(
+            "/v1/official-accounts", params={"on": "2026-12-01"}, headers=auditor
+        )
+    ).json()["items"]
+    assert [(a["id"], a["status"], a["valid_from"]) for a in before_renewal_begins] == [
+        (str(renewed["id"]), "active", "2027-01-01")
+    ]
     permissions = (
         await registry_api.get("/v1/permissions", params={"on": "2027-02-01"}, headers=auditor)
     ).json()["items"]

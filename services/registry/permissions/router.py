@@ -75,7 +75,8 @@ async def list_official_accounts(
     """Official accounts granted to departments, as the registry stood at `as_of` (default
     now): each with its platform, handle, purpose, moderators, period and whether it is
     active, upcoming or expired on `on`. A renewal replaces the record it renews, so each
-    account appears once. Any reader may list them (they are an organisation's public
+    account appears once; the account is active on any date a grant for it covers, so one
+    renewed ahead of its expiry stays active until the renewal begins. Any reader may list them (they are an organisation's public
     accounts); dashboard credentials get the number of moderators but not their names. A
     credential bound to a department sees only that department's accounts. Pages are cut on
     the ledger sequence: pass the page's `as_of` back with `after`."""

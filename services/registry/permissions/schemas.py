@@ -116,7 +116,10 @@ class OfficialAccountRead(BaseModel):
     conditions: list[str]
     valid_from: date
     expires_on: date | None
-    status: Literal["active", "upcoming", "expired"]
+    status: Literal["active", "upcoming", "expired"] = Field(
+        description="active if a grant for the account (this one, or one it renews) covers "
+        "the date `on`; otherwise upcoming before valid_from, expired after"
+    )
     renewal_of: uuid.UUID | None
     recorded_at: datetime
 

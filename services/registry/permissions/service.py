@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, case, func, literal, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -47,20 +47,34 @@ def normalised_handle(handle: str) -> str:
     return handle.strip().lstrip("@").lower()
 
 
-def _handle_column() -> ColumnElement[str]:
-    return func.lower(func.ltrim(func.btrim(LedgerRecord.account_handle), "@"))
+def _handle_of(record: type[LedgerRecord]) -> ColumnElement[str]:
+    return func.lower(func.ltrim(func.btrim(record.account_handle), "@"))
 
 
-def _decisions(*, as_of: datetime, on: date) -> Select[Any]:
-    """Permission records recorded by as_of, each with its successor recorded by then and its
-    status on the date `on`."""
+def _covers(record: type[LedgerRecord], on: date) -> ColumnElement[bool]:
+    """The record is a grant whose period includes the date."""
+    return and_(
+        record.decision != "refused",
+        record.effective_on <= on,
+        or_(record.expires_on.is_(None), record.expires_on >= on),
+    )
+
+
+def _superseded_by(as_of: datetime) -> ScalarSelect[uuid.UUID]:
+    """The record superseding the outer one, if recorded by as_of."""
     successor = aliased(LedgerRecord)
-    superseded_by = (
+    return (
         select(successor.id)
         .where(successor.supersedes_id == LedgerRecord.id, successor.recorded_at <= as_of)
         .correlate(LedgerRecord)
         .scalar_subquery()
     )
+
+
+def _decisions(*, as_of: datetime, on: date) -> Select[Any]:
+    """Permission records recorded by as_of, each with its successor recorded by then and its
+    own status on the date `on`."""
+    superseded_by = _superseded_by(as_of)
     status = case(
         (LedgerRecord.decision == "refused", literal("refused")),
         (superseded_by.is_not(None), literal("superseded")),
@@ -73,6 +87,43 @@ def _decisions(*, as_of: datetime, on: date) -> Select[Any]:
         .where(
             LedgerRecord.record_kind.in_(PERMISSION_KINDS),
             LedgerRecord.recorded_at <= as_of,
+        )
+        .order_by(LedgerRecord.sequence)
+    )
+
+
+def _current_accounts(*, as_of: datetime, on: date) -> Select[Any]:
+    """Granted official accounts recorded by as_of and not superseded by then, each with the
+    account's status on `on`: active if any grant recorded by then for the department's same
+    platform and handle covers the date. So an account renewed ahead of its expiry stays
+    active until the renewal begins, though the renewal is already its current record."""
+    grant = aliased(LedgerRecord)
+    covered = (
+        select(grant.id)
+        .where(
+            grant.record_kind == "official_account",
+            grant.recorded_at <= as_of,
+            grant.department == LedgerRecord.department,
+            func.lower(grant.platform) == func.lower(LedgerRecord.platform),
+            _handle_of(grant) == _handle_of(LedgerRecord),
+            _covers(grant, on),
+        )
+        .correlate(LedgerRecord)
+        .exists()
+    )
+    status = case(
+        (covered, literal("active")),
+        (LedgerRecord.effective_on > on, literal("upcoming")),
+        else_=literal("expired"),
+    )
+    superseded_by = _superseded_by(as_of)
+    return (
+        select(LedgerRecord, superseded_by.label("superseded_by"), status.label("status"))
+        .where(
+            LedgerRecord.record_kind == "official_account",
+            LedgerRecord.decision != "refused",
+            LedgerRecord.recorded_at <= as_of,
+            superseded_by.is_(None),
         )
         .order_by(LedgerRecord.sequence)
     )
@@ -112,10 +163,7 @@ async def list_official_accounts(
 ) -> tuple[list[PermissionVersion], int | None]:
     """Granted official accounts, one current record each (a renewal replaces the record it
     renews), in ledger order. Refused requests are not accounts and are not listed."""
-    query = _decisions(as_of=as_of, on=on).where(
-        LedgerRecord.record_kind == "official_account", LedgerRecord.decision != "refused"
-    )
-    query = query.where(query.selected_columns.superseded_by.is_(None))
+    query = _current_accounts(as_of=as_of, on=on)
     for column, wanted in (
         (LedgerRecord.department, department_scope),
         (LedgerRecord.department, department),
@@ -186,11 +234,9 @@ async def check_coverage(
     official) does.
     """
     query = _decisions(as_of=as_of, on=on).where(
-        LedgerRecord.decision != "refused",
         func.lower(LedgerRecord.platform) == platform.strip().lower(),
-        _handle_column() == normalised_handle(account_handle),
-        LedgerRecord.effective_on <= on,
-        (LedgerRecord.expires_on.is_(None)) | (LedgerRecord.expires_on >= on),
+        _handle_of(LedgerRecord) == normalised_handle(account_handle),
+        _covers(LedgerRecord, on),
     )
     if department_scope is not None:
         query = query.where(LedgerRecord.department == department_scope)
