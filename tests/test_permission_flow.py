@@ -1,6 +1,6 @@
 """A permission request's flow in one process: the portal's POST, review's case assigned to a
-member of the right unit, the member's decision, and permission.decided staged in review's
-outbox for registry; the portal's status follows. Plus redelivery: a request delivered twice
+member of the right unit, the member's decision, permission.decided to registry, which lists
+the official account; the portal's status follows to "recorded". Plus redelivery: a request delivered twice
 opens one case."""
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from tests.factories import (
     unique_code,
 )
 from tests.permission_factories import PORTAL_SCOPES, official_account_body, personal_request_body
+from tests.registry.factories import issue_reader
 from tests.support import pump, run_worker
 
 pytestmark = pytest.mark.usefixtures("catalogue")
@@ -58,9 +59,10 @@ async def staged_decisions(
         return [envelope for (envelope,) in rows]
 
 
-async def test_an_official_account_request_travels_from_portal_to_a_decision_for_registry(
+async def test_an_official_account_request_travels_from_portal_to_the_registry(
     intake_api: httpx.AsyncClient,
     review_api: httpx.AsyncClient,
+    registry_api: httpx.AsyncClient,
     sessionmaker: async_sessionmaker[AsyncSession],
     queue: ArqRedis,
 ) -> None:
@@ -126,10 +128,23 @@ async def test_an_official_account_request_travels_from_portal_to_a_decision_for
         await intake_api.get(f"/v1/permission-requests/{request_id}", headers=bearer(portal))
     ).json()
     history = [e["status"] for e in status["status_history"]]
-    # registry's record of the decision (its own branch) moves the status on to 'recorded'.
-    assert history[:3] == ["received", "assigned", "determined"]
-    assert status["status"] in {"determined", "recorded"}
+    assert history == ["received", "assigned", "determined", "recorded"]
+    assert status["status"] == "recorded"
     assert "assignee_id" not in status and "decided_by" not in status
+
+    # Granted accounts appear in the registry's official-accounts list, with their moderators.
+    auditor = await issue_reader(sessionmaker, role="auditor")
+    listed = await registry_api.get(
+        "/v1/official-accounts", params={"department": department}, headers=bearer(auditor)
+    )
+    assert listed.status_code == 200, listed.text
+    [account] = listed.json()["items"]
+    assert account["account_handle"] == body["account_handle"]
+    assert account["status"] == "active"
+    assert account["expires_on"] == expires_on
+    assert [moderator["name"] for moderator in account["moderators"]] == [
+        moderator["name"] for moderator in body["moderators"]
+    ]
 
 
 async def test_a_redelivered_permission_request_opens_one_case(
