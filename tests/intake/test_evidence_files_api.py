@@ -10,13 +10,14 @@ import os
 from collections.abc import AsyncIterator
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.factories import bearer, create_client, unique_code
+from tests.factories import bearer, create_client, report_body, unique_code
 from tests.intake.evidence_support import (
     HTML,
     JPEG,
@@ -28,7 +29,7 @@ from tests.intake.evidence_support import (
     upload,
     zip_bomb,
 )
-from tests.intake.support import assert_problem, intake_client
+from tests.intake.support import assert_problem, department_report_count, intake_client
 
 MiB = 1024 * 1024
 
@@ -316,3 +317,65 @@ async def test_an_upload_with_an_idempotency_key_is_stored_once(
     assert again.headers["idempotent-replayed"] == "true"
     after = await evidence_rows(sessionmaker)
     assert after["intake.evidence_file"] == before["intake.evidence_file"] + 1
+
+
+def report_with_snapshot(snapshot_file_id: str) -> dict[str, Any]:
+    body = report_body()
+    body["evidence"] = [
+        {**body["evidence"][0], "snapshot_file_id": snapshot_file_id},
+        {"kind": "other", "description": "Witness statement, no snapshot"},
+    ]
+    return body
+
+
+@pytest.mark.usefixtures("catalogue")
+async def test_a_report_names_its_snapshot_and_shows_its_hash_size_and_type(
+    evidence_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    _, token = await department_token(sessionmaker)
+    stored = (await upload(evidence_api, token, PNG, "image/png")).json()
+
+    accepted = await evidence_api.post(
+        "/v1/reports", json=report_with_snapshot(stored["id"]), headers=bearer(token)
+    )
+
+    assert accepted.status_code == 202, accepted.text
+    report_id = accepted.json()["id"]
+    report = (await evidence_api.get(f"/v1/reports/{report_id}", headers=bearer(token))).json()
+    first, second = report["evidence"]
+    assert first["snapshot"] == {
+        "id": stored["id"],
+        "sha256": hashlib.sha256(PNG).hexdigest(),
+        "size_bytes": len(PNG),
+        "media_type": "image/png",
+    }
+    assert first["platform_post_id"] == "123" and first["author_handle"] == "@kamran"
+    assert first["captured_by"] == "Focal Person" and first["captured_at"]
+    assert second["snapshot"] is None
+    custody = (
+        await evidence_api.get(f"/v1/evidence-files/{stored['id']}", headers=bearer(token))
+    ).json()["custody"]
+    assert [(line["action"], line["note"]) for line in custody["lines"][:2]] == [
+        ("uploaded", None),
+        ("attached", f"evidence 0 of report {report_id}"),
+    ]
+
+
+@pytest.mark.usefixtures("catalogue")
+async def test_another_departments_or_an_unknown_snapshot_cannot_be_named(
+    evidence_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    _, owner = await department_token(sessionmaker)
+    stranger_department, stranger = await department_token(sessionmaker)
+    owners_file = (await upload(evidence_api, owner, PDF, "application/pdf")).json()["id"]
+    before = await evidence_rows(sessionmaker)
+
+    for snapshot_file_id in (owners_file, "00000000-0000-0000-0000-000000000000"):
+        response = await evidence_api.post(
+            "/v1/reports", json=report_with_snapshot(snapshot_file_id), headers=bearer(stranger)
+        )
+        problem = assert_problem(response, 422)
+        assert [error["field"] for error in problem["errors"]] == ["evidence.0.snapshot_file_id"]
+
+    assert await department_report_count(sessionmaker, stranger_department) == 0
+    assert await evidence_rows(sessionmaker) == before

@@ -205,3 +205,54 @@ async def verify_evidence_custody(
         raise EvidenceFileNotFound(f"No evidence file {evidence_file_id}.")
     lines = await custody_lines(session, evidence_file_id=evidence_file_id)
     return verify_custody_chain(evidence_file, lines)
+
+
+async def attach_snapshots(
+    session: AsyncSession,
+    *,
+    snapshot_file_ids: dict[int, uuid.UUID],
+    report_id: uuid.UUID,
+    client: ClientCredential,
+) -> dict[uuid.UUID, EvidenceFile]:
+    """Log that a report's evidence items (by position) now hold these snapshots.
+
+    Each must be a file of the caller's own department; any other (unknown, or another
+    department's, which the caller cannot tell apart) is refused with 422 naming the item.
+    The rows are locked in id order, so reports naming the same files never deadlock.
+    """
+    wanted = sorted(set(snapshot_file_ids.values()))
+    found = {
+        evidence_file.id: evidence_file
+        for evidence_file in (
+            await session.scalars(
+                select(EvidenceFile)
+                .where(
+                    EvidenceFile.id.in_(wanted),
+                    EvidenceFile.department == client.organisation_code,
+                )
+                .order_by(EvidenceFile.id)
+                .with_for_update()
+            )
+        ).all()
+    }
+    unknown = [
+        FieldProblem(
+            field=f"evidence.{position}.snapshot_file_id",
+            message=f"no uploaded snapshot {file_id} of this department",
+        )
+        for position, file_id in sorted(snapshot_file_ids.items())
+        if file_id not in found
+    ]
+    if unknown:
+        raise InvalidInput("Some evidence names a snapshot that is not yours.", errors=unknown)
+    now = utcnow()
+    for position, file_id in sorted(snapshot_file_ids.items()):
+        append_custody_line(
+            session,
+            evidence_file=found[file_id],
+            action="attached",
+            actor=client_actor(client),
+            occurred_at=now,
+            note=f"evidence {position} of report {report_id}",
+        )
+    return found

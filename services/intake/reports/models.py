@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.intake.base import IntakeBase
+from services.intake.evidence.models import EvidenceFile
 from services.intake.submissions.models import SubmissionStatusColumns
 
 
@@ -67,3 +68,9 @@ class EvidenceItem(IntakeBase):
     captured_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     captured_by: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
+    # An uploaded snapshot of the post (screenshot, PDF, HTML), of the report's own department.
+    snapshot_file_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("evidence_file.id"), index=True
+    )
+
+    snapshot_file: Mapped[EvidenceFile | None] = relationship(lazy="raise")

@@ -12,6 +12,7 @@ from services.intake.clients.models import ClientCredential
 from services.intake.idempotency.routing import IntakeRoute
 from services.intake.reports import service
 from services.intake.reports.schemas import (
+    EvidenceRead,
     ReportAccepted,
     ReportCreate,
     ReportRead,
@@ -91,6 +92,7 @@ async def read_report(report_id: uuid.UUID, client: StatusReader, session: DbSes
         posted_at=report.posted_at,
         rules_alleged=report.rules_alleged,
         subjects=[SubjectRead.model_validate(subject) for subject in report.subjects],
+        evidence=[EvidenceRead.model_validate(item) for item in report.evidence],
         status=report.status,
         received_at=report.received_at,
         status_history=[

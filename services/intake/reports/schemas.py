@@ -48,6 +48,10 @@ class EvidenceCreate(StrictInput):
     captured_at: AwareDatetime | None = None
     captured_by: str | None = Field(default=None, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
+    snapshot_file_id: uuid.UUID | None = Field(
+        default=None,
+        description="The id of a snapshot of your department uploaded to POST /v1/evidence-files",
+    )
 
 
 class ReportCreate(StrictInput):
@@ -77,6 +81,28 @@ class SubjectRead(BaseModel):
     is_group_administrator: bool
 
 
+class SnapshotRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    sha256: str
+    size_bytes: int
+    media_type: str
+
+
+class EvidenceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: str
+    url: str | None
+    platform_post_id: str | None
+    author_handle: str | None
+    captured_at: datetime | None
+    captured_by: str | None
+    description: str | None
+    snapshot: SnapshotRead | None = Field(validation_alias="snapshot_file")
+
+
 class StatusEventRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -97,6 +123,7 @@ class ReportRead(BaseModel):
     posted_at: datetime | None
     rules_alleged: list[str]
     subjects: list[SubjectRead]
+    evidence: list[EvidenceRead]
     status: str
     received_at: datetime
     status_history: list[StatusEventRead]

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from services.intake.catalogue.models import RuleReference
 from services.intake.clients.models import ClientCredential
+from services.intake.evidence.service import attach_snapshots
 from services.intake.reports.models import (
     EvidenceItem,
     Report,
@@ -52,11 +53,22 @@ async def accept_report(
     settings: IntakeSettings,
     correlation_id: str,
 ) -> Report:
-    """Store the report and stage report.received in the same transaction."""
+    """Store the report and stage report.received in the same transaction. Snapshots named in its
+    evidence must be the department's own uploads; each gets an 'attached' custody line."""
     await check_rules_known(session, report_in.rules_alleged)
     now = utcnow()
+    report_id = uuid.uuid4()
+    snapshot_file_ids = {
+        position: evidence.snapshot_file_id
+        for position, evidence in enumerate(report_in.evidence)
+        if evidence.snapshot_file_id is not None
+    }
+    if snapshot_file_ids:
+        await attach_snapshots(
+            session, snapshot_file_ids=snapshot_file_ids, report_id=report_id, client=client
+        )
     report = Report(
-        id=uuid.uuid4(),
+        id=report_id,
         department=client.organisation_code,
         client_credential_id=client.id,
         reporter_employee_ref=report_in.reporter.employee_ref,
@@ -122,7 +134,10 @@ async def get_department_report(
     report = await session.scalar(
         select(Report)
         .where(Report.id == report_id, Report.department == department)
-        .options(selectinload(Report.subjects))
+        .options(
+            selectinload(Report.subjects),
+            selectinload(Report.evidence).selectinload(EvidenceItem.snapshot_file),
+        )
     )
     if report is None:
         raise NotFound(f"No report {report_id} for this department.")
