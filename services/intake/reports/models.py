@@ -33,6 +33,8 @@ class Report(SubmissionStatusColumns, IntakeBase):
     received_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    # The open report this one repeats (services.intake.reports.duplicates); no case of its own.
+    duplicate_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("report.id"), index=True)
 
     subjects: Mapped[list[ReportSubject]] = relationship(
         lazy="raise", order_by="ReportSubject.position"
@@ -48,7 +50,8 @@ class ReportSubject(IntakeBase):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("report.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    employee_ref: Mapped[str] = mapped_column(String(64))
+    # Indexed: duplicate detection starts from the subject.
+    employee_ref: Mapped[str] = mapped_column(String(64), index=True)
     name: Mapped[str] = mapped_column(String(200))
     designation: Mapped[str] = mapped_column(String(200))
     office: Mapped[str] = mapped_column(String(200))

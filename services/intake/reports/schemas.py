@@ -67,8 +67,14 @@ class ReportCreate(StrictInput):
 
 class ReportAccepted(BaseModel):
     id: uuid.UUID
+    # "received", or "linked" when the report repeats an open one (then see duplicate_of).
     status: str
     status_url: str
+    duplicate_of: uuid.UUID | None = Field(
+        default=None,
+        description="The open report this one repeats (same subject, same link or snapshot): "
+        "it is linked to that report's case and no second case is opened",
+    )
 
 
 class SubjectRead(BaseModel):
@@ -126,4 +132,5 @@ class ReportRead(BaseModel):
     evidence: list[EvidenceRead]
     status: str
     received_at: datetime
+    duplicate_of: uuid.UUID | None
     status_history: list[StatusEventRead]

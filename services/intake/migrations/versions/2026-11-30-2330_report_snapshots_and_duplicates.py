@@ -1,4 +1,8 @@
-"""A report's evidence names uploaded snapshot files.
+"""Reports name uploaded snapshot files in their evidence, and a repeat links to the open report.
+
+Both serve duplicate detection (a repeat is the same subject with the same link or snapshot),
+which is why they come together: the snapshot reference, the link to the open report, and the
+index on the subject's reference that the detection starts from.
 
 Revision ID: intake_0009
 Revises: intake_0007
@@ -37,8 +41,24 @@ def upgrade() -> None:
         ["snapshot_file_id"],
         schema=SCHEMA,
     )
+    op.add_column(
+        "report",
+        sa.Column(
+            "duplicate_of",
+            sa.Uuid(),
+            sa.ForeignKey(f"{SCHEMA}.report.id", name="fk_report_duplicate_of_report"),
+        ),
+        schema=SCHEMA,
+    )
+    op.create_index("ix_intake_report_duplicate_of", "report", ["duplicate_of"], schema=SCHEMA)
+    op.create_index(
+        "ix_intake_report_subject_employee_ref", "report_subject", ["employee_ref"], schema=SCHEMA
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_intake_report_subject_employee_ref", "report_subject", schema=SCHEMA)
+    op.drop_index("ix_intake_report_duplicate_of", "report", schema=SCHEMA)
+    op.drop_column("report", "duplicate_of", schema=SCHEMA)
     op.drop_index("ix_intake_evidence_item_snapshot_file_id", "evidence_item", schema=SCHEMA)
     op.drop_column("evidence_item", "snapshot_file_id", schema=SCHEMA)
