@@ -1,4 +1,4 @@
-"""POST and GET /v1/evidence-files over HTTP: snapshots stored with their hash, size and type
+"""/v1/evidence-files over HTTP: snapshots stored with their hash, size and type
 (judged by content), size caps, refused archives and mislabelled files, the department wall,
 and the custody log written on every access."""
 
@@ -379,3 +379,35 @@ async def test_another_departments_or_an_unknown_snapshot_cannot_be_named(
 
     assert await department_report_count(sessionmaker, stranger_department) == 0
     assert await evidence_rows(sessionmaker) == before
+
+
+async def test_a_hand_over_is_a_line_naming_the_recipient(
+    evidence_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    _, owner = await department_token(sessionmaker)
+    _, stranger = await department_token(sessionmaker)
+    url = f"/v1/evidence-files/{(await upload(evidence_api, owner, PDF, 'application/pdf')).json()['id']}"
+    hand_over = {"recipient": "SMMU Health, inquiry officer", "note": "Sealed copy on USB"}
+
+    response = await evidence_api.post(f"{url}/hand-overs", json=hand_over, headers=bearer(owner))
+
+    assert response.status_code == 201, response.text
+    assert response.json()["sequence"] == 2
+    assert response.json()["recipient"] == "SMMU Health, inquiry officer"
+    before = await evidence_rows(sessionmaker)
+    for bad, field in (({"recipient": " "}, "recipient"), ({**hand_over, "to": "x"}, "to")):
+        problem = assert_problem(
+            await evidence_api.post(f"{url}/hand-overs", json=bad, headers=bearer(owner)), 422
+        )
+        assert field in {error["field"] for error in problem["errors"]}
+    assert_problem(
+        await evidence_api.post(f"{url}/hand-overs", json=hand_over, headers=bearer(stranger)), 404
+    )
+    assert await evidence_rows(sessionmaker) == before
+    custody = (await evidence_api.get(url, headers=bearer(owner))).json()["custody"]
+    assert [(line["action"], line["recipient"]) for line in custody["lines"]] == [
+        ("uploaded", None),
+        ("handed_over", "SMMU Health, inquiry officer"),
+        ("read", None),
+    ]
+    assert custody["intact"] is True

@@ -1,7 +1,7 @@
 """The custody log of an evidence file: each access or hand-over is a line chained by hash.
 
 A line's hash is the SHA-256 of its canonical form (sorted-key JSON of the file's id and hash,
-its number, action, actor, time and note) together with the previous line's hash; the first
+its number, action, actor, time, note and recipient) together with the previous line's hash; the first
 line follows `GENESIS`. Changing, removing or reordering any line breaks every hash after it,
 and the file's row keeps the last line's number and hash, so losing the tail shows too.
 
@@ -34,6 +34,7 @@ def line_hash(
     actor: str,
     occurred_at: datetime,
     note: str | None,
+    recipient: str | None,
     prev_hash: str,
 ) -> str:
     canonical = json.dumps(
@@ -46,6 +47,7 @@ def line_hash(
             # Microseconds in UTC: what PostgreSQL's timestamptz gives back, whatever the zone.
             "occurred_at": occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
             "note": note,
+            "recipient": recipient,
             "prev_hash": prev_hash,
         },
         sort_keys=True,
@@ -76,6 +78,7 @@ def append_custody_line(
     actor: str,
     occurred_at: datetime,
     note: str | None = None,
+    recipient: str | None = None,
 ) -> CustodyLine:
     """Append one line to a file whose row this transaction has locked (or just created)."""
     sequence = evidence_file.custody_length + 1
@@ -87,6 +90,7 @@ def append_custody_line(
         actor=actor,
         occurred_at=occurred_at,
         note=note,
+        recipient=recipient,
         prev_hash=prev_hash,
         line_hash=line_hash(
             evidence_file_id=evidence_file.id,
@@ -96,6 +100,7 @@ def append_custody_line(
             actor=actor,
             occurred_at=occurred_at,
             note=note,
+            recipient=recipient,
             prev_hash=prev_hash,
         ),
     )
@@ -154,6 +159,7 @@ def verify_custody_chain(
             actor=line.actor,
             occurred_at=line.occurred_at,
             note=line.note,
+            recipient=line.recipient,
             prev_hash=line.prev_hash,
         )
         if recomputed != line.line_hash:

@@ -50,5 +50,7 @@ class CustodyLine(IntakeBase):
     actor: Mapped[str] = mapped_column(String(200))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     note: Mapped[str | None] = mapped_column(Text)
+    # Whom the item was handed to: set on 'handed_over' lines only.
+    recipient: Mapped[str | None] = mapped_column(String(200))
     prev_hash: Mapped[str] = mapped_column(String(64))
     line_hash: Mapped[str] = mapped_column(String(64))

@@ -23,6 +23,7 @@ from services.intake.evidence.schemas import (
     CustodyRead,
     EvidenceFileRead,
     EvidenceFileStored,
+    HandOverCreate,
 )
 from services.intake.evidence.storage import EvidenceStorage, evidence_storage
 from services.intake.idempotency.routing import IntakeRoute
@@ -165,3 +166,29 @@ async def read_evidence_content(
             "ETag": f'"{evidence_file.sha256}"',
         },
     )
+
+
+@router.post(
+    "/{evidence_file_id}/hand-overs",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CustodyLineRead,
+    responses=responses_for(
+        Unauthenticated, Forbidden, EvidenceFileNotFound, InvalidInput, TooManyRequests
+    ),
+)
+async def hand_over_evidence_file(
+    evidence_file_id: uuid.UUID,
+    hand_over: HandOverCreate,
+    client: EvidenceHandler,
+    session: DbSession,
+) -> CustodyLineRead:
+    """Record that the item was handed to someone (a monitoring unit, an inquiry officer, a
+    court): a 'handed_over' line of its custody log, naming the recipient."""
+    line = await service.hand_over_evidence_file(
+        session,
+        evidence_file_id=evidence_file_id,
+        client=client,
+        recipient=hand_over.recipient,
+        note=hand_over.note,
+    )
+    return CustodyLineRead.model_validate(line)

@@ -1,11 +1,12 @@
-"""What portals read about evidence snapshot files and their custody."""
+"""What portals send and read about evidence snapshot files and their custody."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 
 class EvidenceFileStored(BaseModel):
@@ -28,6 +29,7 @@ class CustodyLineRead(BaseModel):
     actor: str
     occurred_at: datetime
     note: str | None
+    recipient: str | None
     prev_hash: str
     line_hash: str
 
@@ -44,3 +46,15 @@ class EvidenceFileRead(EvidenceFileStored):
 
     content_url: str
     custody: CustodyRead
+
+
+class HandOverCreate(BaseModel):
+    """A hand-over of the item to someone outside the portal (a monitoring unit, an inquiry
+    officer, a court), recorded as a line of its custody log."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    recipient: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    ] = Field(description="Who received the item: a person and their office, or a body")
+    note: str | None = Field(default=None, max_length=2000, description="Why, or how")

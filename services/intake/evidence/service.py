@@ -196,6 +196,31 @@ async def open_evidence_content(
     return evidence_file
 
 
+async def hand_over_evidence_file(
+    session: AsyncSession,
+    *,
+    evidence_file_id: uuid.UUID,
+    client: ClientCredential,
+    recipient: str,
+    note: str | None,
+) -> CustodyLine:
+    """Record that the portal handed the item to someone: a 'handed_over' custody line."""
+    evidence_file = await locked_department_file(
+        session, evidence_file_id=evidence_file_id, department=client.organisation_code
+    )
+    line = append_custody_line(
+        session,
+        evidence_file=evidence_file,
+        action="handed_over",
+        actor=client_actor(client),
+        occurred_at=utcnow(),
+        note=note,
+        recipient=recipient,
+    )
+    await session.flush()
+    return line
+
+
 async def verify_evidence_custody(
     session: AsyncSession, *, evidence_file_id: uuid.UUID
 ) -> CustodyVerification:

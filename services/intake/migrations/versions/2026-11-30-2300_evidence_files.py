@@ -63,11 +63,13 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(200), nullable=False),
         sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("note", sa.Text()),
+        sa.Column("recipient", sa.String(200)),
         sa.Column("prev_hash", sa.String(64), nullable=False),
         sa.Column("line_hash", sa.String(64), nullable=False),
         sa.CheckConstraint(
             "action IN ('uploaded', 'attached', 'read', 'handed_over')", name="action"
         ),
+        sa.CheckConstraint("(action = 'handed_over') = (recipient IS NOT NULL)", name="recipient"),
         # Also the index that reads one file's chain in order.
         sa.UniqueConstraint(
             "evidence_file_id", "sequence", name="uq_custody_line_evidence_file_id_sequence"
