@@ -1,6 +1,6 @@
 """/v1/evidence-files over HTTP: snapshots stored with their hash, size and type
 (judged by content), size caps, refused archives and mislabelled files, the department wall,
-and the custody log written on every access."""
+the custody log written on every access, and links that the server never fetches."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from arq.connections import ArqRedis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -30,6 +31,7 @@ from tests.intake.evidence_support import (
     zip_bomb,
 )
 from tests.intake.support import assert_problem, department_report_count, intake_client
+from tests.support import pump
 
 MiB = 1024 * 1024
 
@@ -411,3 +413,40 @@ async def test_a_hand_over_is_a_line_naming_the_recipient(
         ("read", None),
     ]
     assert custody["intact"] is True
+
+
+@pytest.mark.usefixtures("catalogue")
+async def test_evidence_links_are_data_never_fetched_by_the_server(
+    evidence_api: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    queue: ArqRedis,
+) -> None:
+    """No SSRF surface: links to internal addresses are stored as written, and neither the API
+    nor any worker handling the report ever connects to them."""
+    connections: list[str] = []
+
+    async def record(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append("connected")
+        writer.close()
+
+    server = await asyncio.start_server(record, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    internal = f"http://127.0.0.1:{port}/latest/meta-data/iam"
+    _, token = await department_token(sessionmaker)
+    snapshot = (await upload(evidence_api, token, HTML, "text/html")).json()["id"]
+    body = report_body(content_url=internal)
+    body["evidence"] = [{"kind": "post", "url": internal, "snapshot_file_id": snapshot}]
+    try:
+        accepted = await evidence_api.post("/v1/reports", json=body, headers=bearer(token))
+        assert accepted.status_code == 202, accepted.text
+        await pump(sessionmaker, queue)
+        report = (
+            await evidence_api.get(accepted.json()["status_url"], headers=bearer(token))
+        ).json()
+    finally:
+        server.close()
+        await server.wait_closed()
+
+    assert report["content_url"] == internal
+    assert report["evidence"][0]["url"] == internal
+    assert connections == []
