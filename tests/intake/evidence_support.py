@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ HTML = (
 )
 
 
+@cache
 def zip_bomb() -> bytes:
     """A small zip that would unpack to 20 MB of zeros."""
     buffer = io.BytesIO()

@@ -450,3 +450,36 @@ async def test_evidence_links_are_data_never_fetched_by_the_server(
     assert report["content_url"] == internal
     assert report["evidence"][0]["url"] == internal
     assert connections == []
+
+
+async def test_an_evidence_store_that_cannot_be_written_gets_503_and_nothing_is_kept(
+    sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    """The store's directory lies under a plain file: every write fails, as on a lost mount."""
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_bytes(b"")
+    _, token = await department_token(sessionmaker)
+    before = await evidence_rows(sessionmaker)
+
+    async with intake_client(evidence_directory=str(blocker / "evidence")) as api:
+        response = await upload(api, token, PNG, "image/png")
+
+    problem = assert_problem(response, 503)
+    assert problem["code"] == "evidence-store-unavailable"
+    assert response.headers["retry-after"] == "30"
+    assert await evidence_rows(sessionmaker) == before
+
+
+async def test_a_file_whose_bytes_the_store_lost_is_an_operators_problem(
+    evidence_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], store: Path
+) -> None:
+    _, token = await department_token(sessionmaker)
+    stored = (await upload(evidence_api, token, PNG, "image/png")).json()
+    for path in stored_files(store):
+        path.unlink()
+
+    response = await evidence_api.get(
+        f"/v1/evidence-files/{stored['id']}/content", headers=bearer(token)
+    )
+
+    assert assert_problem(response, 500)["code"] == "evidence-content-missing"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.errors import NotFound, ProblemError
+from shared.errors import NotFound, ProblemError, ServiceUnavailable
 
 
 class UnsupportedSnapshotType(ProblemError):
@@ -21,3 +21,9 @@ class EvidenceContentMissing(ProblemError):
     status = 500
     code = "evidence-content-missing"
     title = "The evidence store does not hold this file's bytes"
+
+
+class EvidenceStoreUnavailable(ServiceUnavailable):
+    # Not the database: the store's disk or bucket refused (full, unmounted, not writable).
+    code = "evidence-store-unavailable"
+    title = "The evidence store cannot be reached"

@@ -15,6 +15,7 @@ from services.intake.evidence import service
 from services.intake.evidence.errors import (
     EvidenceContentMissing,
     EvidenceFileNotFound,
+    EvidenceStoreUnavailable,
     UnsupportedSnapshotType,
 )
 from services.intake.evidence.media_types import ACCEPTED_MEDIA_TYPES
@@ -75,6 +76,7 @@ UPLOAD_BODY = {
         InvalidInput,
         PayloadTooLarge,
         UnsupportedSnapshotType,
+        EvidenceStoreUnavailable,
         TooManyRequests,
     ),
 )
@@ -143,6 +145,7 @@ async def read_evidence_file(
             Forbidden,
             EvidenceFileNotFound,
             EvidenceContentMissing,
+            EvidenceStoreUnavailable,
             TooManyRequests,
         ),
     },

@@ -28,6 +28,7 @@ from services.intake.evidence.custody import (
 from services.intake.evidence.errors import (
     EvidenceContentMissing,
     EvidenceFileNotFound,
+    EvidenceStoreUnavailable,
     UnsupportedSnapshotType,
 )
 from services.intake.evidence.media_types import (
@@ -85,6 +86,47 @@ async def receive_snapshot(
             f"Content-Type '{declared or 'none'}' is not accepted; send one of {ACCEPTED_LIST}.",
             errors=[FieldProblem(field="Content-Type", message="not an accepted snapshot type")],
         )
+    try:
+        sha256, size = await _stage_and_publish(
+            chunks=chunks, declared=declared, storage=storage, max_bytes=max_bytes
+        )
+    except OSError as exc:
+        raise EvidenceStoreUnavailable(
+            "The evidence store refused the snapshot; nothing was kept. Retry later.",
+            headers={"Retry-After": "30"},
+        ) from exc
+    now = utcnow()
+    evidence_file = EvidenceFile(
+        id=uuid.uuid4(),
+        department=client.organisation_code,
+        client_credential_id=client.id,
+        sha256=sha256,
+        size_bytes=size,
+        media_type=declared,
+        uploaded_at=now,
+    )
+    start_custody(evidence_file)
+    session.add(evidence_file)
+    await session.flush()
+    append_custody_line(
+        session,
+        evidence_file=evidence_file,
+        action="uploaded",
+        actor=client_actor(client),
+        occurred_at=now,
+    )
+    await session.flush()
+    return evidence_file
+
+
+async def _stage_and_publish(
+    *,
+    chunks: AsyncIterable[bytes],
+    declared: str,
+    storage: EvidenceStorage,
+    max_bytes: int,
+) -> tuple[str, int]:
+    """Stream the upload into the store, checking as it goes; its hash and size once kept."""
     digest = hashlib.sha256()
     size = 0
     header = b""
@@ -111,28 +153,7 @@ async def receive_snapshot(
             check_snapshot_type(header, declared=declared)
         sha256 = digest.hexdigest()
         await staged.publish(sha256)
-    now = utcnow()
-    evidence_file = EvidenceFile(
-        id=uuid.uuid4(),
-        department=client.organisation_code,
-        client_credential_id=client.id,
-        sha256=sha256,
-        size_bytes=size,
-        media_type=declared,
-        uploaded_at=now,
-    )
-    start_custody(evidence_file)
-    session.add(evidence_file)
-    await session.flush()
-    append_custody_line(
-        session,
-        evidence_file=evidence_file,
-        action="uploaded",
-        actor=client_actor(client),
-        occurred_at=now,
-    )
-    await session.flush()
-    return evidence_file
+    return sha256, size
 
 
 async def locked_department_file(
@@ -180,7 +201,13 @@ async def open_evidence_content(
     evidence_file = await locked_department_file(
         session, evidence_file_id=evidence_file_id, department=client.organisation_code
     )
-    if not await storage.holds(evidence_file.sha256):
+    try:
+        held = await storage.holds(evidence_file.sha256)
+    except OSError as exc:
+        raise EvidenceStoreUnavailable(
+            "The evidence store cannot be read; retry later.", headers={"Retry-After": "30"}
+        ) from exc
+    if not held:
         raise EvidenceContentMissing(
             f"The evidence store has no bytes for file {evidence_file_id}; tell the operator."
         )
