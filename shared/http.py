@@ -118,21 +118,26 @@ CorrelationIdHeader = Annotated[str, Depends(get_correlation_id)]
 class BodySizeLimit:
     """Refuses bodies over the cap with 413 before anything parses them.
 
-    Checks Content-Length up front and counts streamed bytes for chunked bodies.
+    Checks Content-Length up front and counts streamed bytes for chunked bodies. A path named in
+    `path_limits` (exactly, such as an upload endpoint) has its own cap instead of the default.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, path_limits: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.path_limits.get(scope.get("path", ""), self.max_bytes)
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await self._refuse(scope, receive, send, max_bytes=max_bytes)
             return
         received = 0
 
@@ -141,21 +146,22 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise PayloadTooLarge(self._detail())
+                if received > max_bytes:
+                    raise PayloadTooLarge(self._detail(max_bytes))
             return message
 
         await self.app(scope, counting_receive, send)
 
-    def _detail(self) -> str:
-        return f"The body exceeds the limit of {self.max_bytes} bytes."
+    @staticmethod
+    def _detail(max_bytes: int) -> str:
+        return f"The body exceeds the limit of {max_bytes} bytes."
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, *, max_bytes: int) -> None:
         response = problem_response(
             status=PayloadTooLarge.status,
             code=PayloadTooLarge.code,
             title=PayloadTooLarge.title,
-            detail=self._detail(),
+            detail=self._detail(max_bytes),
             instance=scope.get("path"),
         )
         await response(scope, receive, send)
@@ -208,10 +214,14 @@ def create_service_app(
     routers: Sequence[APIRouter],
     readiness_checks: Mapping[str, ReadinessCheck] | None = None,
     state_gauges: Mapping[str, StateGauge] | None = None,
+    body_limits_by_path: Mapping[str, int] | None = None,
     **fastapi_options: Any,
 ) -> FastAPI:
     """A FastAPI app with the stack's lifespan, error handling, body cap, health routes and
-    Prometheus metrics (`state_gauges` add the service's own gauges to each scrape)."""
+    Prometheus metrics (`state_gauges` add the service's own gauges to each scrape).
+
+    `body_limits_by_path` gives an exact path (an upload endpoint) a cap other than
+    MAX_REQUEST_BYTES."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -250,7 +260,9 @@ def create_service_app(
     )
     for router in routers:
         app.include_router(router)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        BodySizeLimit, max_bytes=settings.max_request_bytes, path_limits=body_limits_by_path
+    )
     app.add_middleware(CorrelationId)
     # Outermost: a request refused by the body cap is counted and timed too.
     app.add_middleware(RequestMetrics, service=service)

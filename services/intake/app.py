@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.intake.evidence.router import UPLOAD_PATH
+from services.intake.evidence.router import router as evidence_router
 from services.intake.permissions.router import router as permissions_router
 from services.intake.reports.router import router as reports_router
 from services.intake.settings import get_settings
@@ -18,6 +20,7 @@ async def rules_replica_ready(session: AsyncSession) -> bool:
 
 
 def create_app() -> FastAPI:
+    settings = get_settings()
     return create_service_app(
         service="intake",
         title="Conduct intake",
@@ -25,7 +28,9 @@ def create_app() -> FastAPI:
             "Accepts reports from departmental portals, permission requests and MTI violator "
             "lists; answers 202 with an id and keeps the status callers poll."
         ),
-        settings=get_settings(),
+        settings=settings,
         readiness_checks={"rules catalogue": rules_replica_ready},
-        routers=[reports_router, permissions_router, webhooks_router],
+        routers=[reports_router, evidence_router, permissions_router, webhooks_router],
+        # Snapshot uploads have their own cap; every other body keeps MAX_REQUEST_BYTES.
+        body_limits_by_path={UPLOAD_PATH: settings.evidence_max_bytes},
     )

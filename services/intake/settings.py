@@ -30,6 +30,14 @@ class IntakeSettings(ServiceSettings):
     # Deliveries one run of the delivery job claims, and sends at once.
     webhook_batch_size: int = Field(default=50, ge=1)
     webhook_concurrency: int = Field(default=10, ge=1)
+    # Largest evidence snapshot (screenshot, PDF, saved HTML page) one upload may carry; a
+    # larger body is refused with 413 before it is stored. Other bodies keep MAX_REQUEST_BYTES.
+    evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    # Where the filesystem evidence store keeps snapshot bytes, named by their SHA-256.
+    evidence_directory: str = ".data/evidence"
+    # A report about the same subject and the same link or snapshot as an open report received
+    # within this many days is linked to it rather than opening a second case.
+    duplicate_window_days: int = Field(default=30, ge=0)
 
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> IntakeSettings:

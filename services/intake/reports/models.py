@@ -15,6 +15,7 @@ from services.intake.base import IntakeBase
 # A report points at the credential that sent it: that table must be in the metadata wherever
 # reports are mapped (a worker imports no router that would bring it in).
 from services.intake.clients.models import ClientCredential as ClientCredential
+from services.intake.evidence.models import EvidenceFile
 from services.intake.submissions.models import SubmissionStatusColumns
 
 
@@ -36,6 +37,8 @@ class Report(SubmissionStatusColumns, IntakeBase):
     received_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    # The open report this one repeats (services.intake.reports.duplicates); no case of its own.
+    duplicate_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("report.id"), index=True)
 
     subjects: Mapped[list[ReportSubject]] = relationship(
         lazy="raise", order_by="ReportSubject.position"
@@ -51,7 +54,8 @@ class ReportSubject(IntakeBase):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("report.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    employee_ref: Mapped[str] = mapped_column(String(64))
+    # Indexed: duplicate detection starts from the subject.
+    employee_ref: Mapped[str] = mapped_column(String(64), index=True)
     name: Mapped[str] = mapped_column(String(200))
     designation: Mapped[str] = mapped_column(String(200))
     office: Mapped[str] = mapped_column(String(200))
@@ -71,3 +75,9 @@ class EvidenceItem(IntakeBase):
     captured_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     captured_by: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
+    # An uploaded snapshot of the post (screenshot, PDF, HTML), of the report's own department.
+    snapshot_file_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("evidence_file.id"), index=True
+    )
+
+    snapshot_file: Mapped[EvidenceFile | None] = relationship(lazy="raise")

@@ -12,6 +12,7 @@ from services.intake.clients.models import ClientCredential
 from services.intake.idempotency.routing import IntakeRoute
 from services.intake.reports import service
 from services.intake.reports.schemas import (
+    EvidenceRead,
     ReportAccepted,
     ReportCreate,
     ReportRead,
@@ -58,7 +59,10 @@ async def submit_report(
     """Submit a report of a suspected breach. The department is the credential's own.
 
     Answers 202 with the report's id once it is stored, and its status URL in `Location`;
-    review opens a case from it. Send an `Idempotency-Key` to make retries safe.
+    review opens a case from it. A report that repeats an open one of the department (the same
+    subjects and the same content link or snapshot, within the duplicate window) is stored
+    linked to it instead: status "linked", `duplicate_of` naming the open report, and no second
+    case. Send an `Idempotency-Key` to make retries safe.
     """
     report = await service.accept_report(
         session,
@@ -69,7 +73,12 @@ async def submit_report(
     )
     status_url = f"/v1/reports/{report.id}"
     response.headers["Location"] = status_url
-    return ReportAccepted(id=report.id, status=report.status, status_url=status_url)
+    return ReportAccepted(
+        id=report.id,
+        status=report.status,
+        status_url=status_url,
+        duplicate_of=report.duplicate_of,
+    )
 
 
 @router.get(
@@ -91,8 +100,10 @@ async def read_report(report_id: uuid.UUID, client: StatusReader, session: DbSes
         posted_at=report.posted_at,
         rules_alleged=report.rules_alleged,
         subjects=[SubjectRead.model_validate(subject) for subject in report.subjects],
+        evidence=[EvidenceRead.model_validate(item) for item in report.evidence],
         status=report.status,
         received_at=report.received_at,
+        duplicate_of=report.duplicate_of,
         status_history=[
             StatusEventRead.model_validate(event)
             for event in await status_history(session, submission_id=report.id)

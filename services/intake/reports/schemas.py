@@ -48,6 +48,10 @@ class EvidenceCreate(StrictInput):
     captured_at: AwareDatetime | None = None
     captured_by: str | None = Field(default=None, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
+    snapshot_file_id: uuid.UUID | None = Field(
+        default=None,
+        description="The id of a snapshot of your department uploaded to POST /v1/evidence-files",
+    )
 
 
 class ReportCreate(StrictInput):
@@ -63,8 +67,14 @@ class ReportCreate(StrictInput):
 
 class ReportAccepted(BaseModel):
     id: uuid.UUID
+    # "received", or "linked" when the report repeats an open one (then see duplicate_of).
     status: str
     status_url: str
+    duplicate_of: uuid.UUID | None = Field(
+        default=None,
+        description="The open report this one repeats (same subject, same link or snapshot): "
+        "it is linked to that report's case and no second case is opened",
+    )
 
 
 class SubjectRead(BaseModel):
@@ -75,6 +85,28 @@ class SubjectRead(BaseModel):
     designation: str
     office: str
     is_group_administrator: bool
+
+
+class SnapshotRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    sha256: str
+    size_bytes: int
+    media_type: str
+
+
+class EvidenceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: str
+    url: str | None
+    platform_post_id: str | None
+    author_handle: str | None
+    captured_at: datetime | None
+    captured_by: str | None
+    description: str | None
+    snapshot: SnapshotRead | None = Field(validation_alias="snapshot_file")
 
 
 class StatusEventRead(BaseModel):
@@ -97,6 +129,8 @@ class ReportRead(BaseModel):
     posted_at: datetime | None
     rules_alleged: list[str]
     subjects: list[SubjectRead]
+    evidence: list[EvidenceRead]
     status: str
     received_at: datetime
+    duplicate_of: uuid.UUID | None
     status_history: list[StatusEventRead]

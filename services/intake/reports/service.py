@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +11,8 @@ from sqlalchemy.orm import selectinload
 
 from services.intake.catalogue.models import RuleReference
 from services.intake.clients.models import ClientCredential
+from services.intake.evidence.service import attach_snapshots
+from services.intake.reports.duplicates import LINKED_STATUS, repeated_open_report
 from services.intake.reports.models import (
     EvidenceItem,
     Report,
@@ -52,11 +55,38 @@ async def accept_report(
     settings: IntakeSettings,
     correlation_id: str,
 ) -> Report:
-    """Store the report and stage report.received in the same transaction."""
+    """Store the report and stage report.received in the same transaction. Snapshots named in its
+    evidence must be the department's own uploads; each gets an 'attached' custody line.
+
+    A report repeating an open one is stored linked to it, and nothing is staged
+    (services.intake.reports.duplicates)."""
     await check_rules_known(session, report_in.rules_alleged)
     now = utcnow()
+    report_id = uuid.uuid4()
+    snapshot_file_ids = {
+        position: evidence.snapshot_file_id
+        for position, evidence in enumerate(report_in.evidence)
+        if evidence.snapshot_file_id is not None
+    }
+    attached = (
+        await attach_snapshots(
+            session, snapshot_file_ids=snapshot_file_ids, report_id=report_id, client=client
+        )
+        if snapshot_file_ids
+        else {}
+    )
+    content_url = str(report_in.content_url) if report_in.content_url else None
+    duplicate_of = await repeated_open_report(
+        session,
+        department=client.organisation_code,
+        employee_refs=[subject.employee_ref for subject in report_in.subjects],
+        content_url=content_url,
+        snapshot_sha256s=[snapshot.sha256 for snapshot in attached.values()],
+        received_since=now - timedelta(days=settings.duplicate_window_days),
+    )
+    status = "received" if duplicate_of is None else LINKED_STATUS
     report = Report(
-        id=uuid.uuid4(),
+        id=report_id,
         department=client.organisation_code,
         client_credential_id=client.id,
         reporter_employee_ref=report_in.reporter.employee_ref,
@@ -64,12 +94,13 @@ async def accept_report(
         reporter_office=report_in.reporter.office,
         platform=report_in.platform,
         content_excerpt=report_in.content_excerpt,
-        content_url=str(report_in.content_url) if report_in.content_url else None,
+        content_url=content_url,
         posted_at=report_in.posted_at,
         rules_alleged=list(dict.fromkeys(report_in.rules_alleged)),
-        status="received",
+        status=status,
         status_changed_at=now,
         received_at=now,
+        duplicate_of=duplicate_of,
     )
     session.add(report)
     await session.flush()
@@ -90,7 +121,11 @@ async def accept_report(
             for position, evidence in enumerate(report_in.evidence)
         ]
     )
-    start_status(session, submission_id=report.id, status="received", occurred_at=now)
+    start_status(session, submission_id=report.id, status=status, occurred_at=now)
+    if duplicate_of is not None:
+        # The open report's case goes on; this one only joins it.
+        await session.flush()
+        return report
     key = settings.pseudonym_key.get_secret_value()
     await stage_message(
         session,
@@ -122,7 +157,10 @@ async def get_department_report(
     report = await session.scalar(
         select(Report)
         .where(Report.id == report_id, Report.department == department)
-        .options(selectinload(Report.subjects))
+        .options(
+            selectinload(Report.subjects),
+            selectinload(Report.evidence).selectinload(EvidenceItem.snapshot_file),
+        )
     )
     if report is None:
         raise NotFound(f"No report {report_id} for this department.")
