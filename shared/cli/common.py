@@ -1,0 +1,108 @@
+"""What every `conduct` command group shares: one database transaction per command, refusals
+printed in red with exit code 1, and tokens printed once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from typing import NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.db import create_engine, create_sessionmaker, unit_of_work
+from shared.errors import ProblemError
+from shared.settings import ServiceSettings
+
+T = TypeVar("T")
+console = Console()
+
+
+def in_transaction(work: Callable[[AsyncSession], Coroutine[object, object, T]]) -> T:
+    """Run `work` in one transaction: committed if it returns, rolled back if it raises, so a
+    refused command stores nothing."""
+
+    async def run() -> T:
+        engine = create_engine(ServiceSettings(), application_name="conduct-cli")
+        try:
+            async with unit_of_work(create_sessionmaker(engine)) as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def refuse(message: str) -> NoReturn:
+    console.print(f"[red]{message}[/red]", highlight=False)
+    raise typer.Exit(code=1)
+
+
+@contextmanager
+def refusals_shown() -> Iterator[None]:
+    """A service's refusal (unknown key id, credential not rotatable...) is shown in red and
+    ends the command with exit code 1; the transaction was rolled back already."""
+    try:
+        yield
+    except ProblemError as refused:
+        refuse(refused.detail)
+
+
+def show_token(token: str, *, what: str) -> None:
+    # typer.echo, not rich: the token must come out exactly, never wrapped or marked up.
+    console.print(
+        f"[yellow bold]The {what}'s token is shown only now; it is not stored and cannot be "
+        "shown again. Hand it over securely.[/yellow bold]"
+    )
+    typer.echo(f"token: {token}")
+
+
+def moment(value: datetime | None) -> str:
+    return value.isoformat(timespec="seconds") if value else ""
+
+
+def show_rows(
+    rows: Iterable[Mapping[str, object]],
+    *,
+    columns: Mapping[str, str],
+    title: str,
+    empty: str,
+    as_json: bool,
+) -> None:
+    """Rows as a rich table, or as one JSON object per line with `--json`. `columns` maps
+    each row key to its column heading."""
+    listed = list(rows)
+    if as_json:
+        for row in listed:
+            typer.echo(json.dumps(dict(row), default=str))
+        return
+    if not listed:
+        console.print(empty)
+        return
+    table = Table(title=title)
+    for heading in columns.values():
+        table.add_column(heading, overflow="fold")
+    for row in listed:
+        table.add_row(*(display(row[key]) for key in columns))
+    console.print(table)
+
+
+def display(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return moment(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def split_codes(value: str) -> list[str]:
+    return [code.strip() for code in value.split(",") if code.strip()]
