@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Annotated, get_args
 import typer
 
 from shared.cli.common import (
-    console,
     in_transaction,
     refusals_shown,
     refuse,
+    say,
     show_rows,
     show_token,
 )
@@ -98,7 +98,7 @@ def issue_command(
         return credential.key_id, issued.token
 
     key_id, token = in_transaction(work)
-    console.print(f"client credential {key_id} issued to {chosen_kind} {organisation}")
+    say(f"client credential {key_id} issued to {chosen_kind} {organisation}")
     show_token(token, what="client")
 
 
@@ -179,7 +179,7 @@ def rotate_command(
 
     with refusals_shown():
         new_key_id, token, overlap = in_transaction(work)
-    console.print(f"client credential {new_key_id} issued; {overlap}")
+    say(f"client credential {new_key_id} issued; {overlap}")
     show_token(token, what="client")
 
 
@@ -200,7 +200,7 @@ def revoke_command(
         return f"{key_id} revoked at {credential.revoked_at}"
 
     with refusals_shown():
-        console.print(in_transaction(work))
+        say(in_transaction(work))
 
 
 @readers.command("issue")
@@ -227,5 +227,70 @@ def issue_reader_command(
 
     key_id, token = in_transaction(work)
     reads = f"department {organisation}" if organisation else "every department"
-    console.print(f"reader credential {key_id} issued: {chosen}, reads {reads}")
+    say(f"reader credential {key_id} issued: {chosen}, reads {reads}")
     show_token(token, what="reader")
+
+
+@readers.command("list")
+def list_readers_command(as_json: JsonOption = False) -> None:
+    """List reader credentials (never their secrets), oldest first.
+
+    Example: conduct readers list --json
+    """
+
+    async def work(session: AsyncSession) -> list[dict[str, object]]:
+        from sqlalchemy import select
+
+        from services.registry.readers.models import ReaderCredential
+
+        # Named columns only: the secret's hash is never read, so it cannot be printed.
+        query = select(
+            ReaderCredential.key_id,
+            ReaderCredential.label,
+            ReaderCredential.role,
+            ReaderCredential.organisation_code,
+            ReaderCredential.created_at,
+            ReaderCredential.revoked_at,
+        ).order_by(ReaderCredential.created_at, ReaderCredential.key_id)
+        return [dict(row) for row in (await session.execute(query)).mappings()]
+
+    show_rows(
+        in_transaction(work),
+        columns={
+            "key_id": "key id",
+            "label": "label",
+            "role": "role",
+            "organisation_code": "department",
+            "created_at": "created",
+            "revoked_at": "revoked",
+        },
+        title="reader credentials",
+        empty="no reader credentials",
+        as_json=as_json,
+    )
+
+
+@readers.command("revoke")
+def revoke_reader_command(
+    key_id: Annotated[str, typer.Argument(help="The key id of the credential to revoke")],
+) -> None:
+    """Revoke a reader's credential: its very next request is refused.
+
+    Example: conduct readers revoke rk_1a2b3c4d5e6f7a8b
+    """
+
+    async def work(session: AsyncSession) -> str:
+        from sqlalchemy import select
+
+        from services.registry.readers.models import ReaderCredential
+        from services.registry.readers.service import revoke_reader_credential
+
+        credential = await session.scalar(
+            select(ReaderCredential).where(ReaderCredential.key_id == key_id).with_for_update()
+        )
+        if credential is None:
+            refuse(f"no reader credential {key_id}")
+        await revoke_reader_credential(session, credential=credential)
+        return f"{key_id} revoked at {credential.revoked_at}"
+
+    say(in_transaction(work))

@@ -12,7 +12,9 @@ from typing import NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import create_engine, create_sessionmaker, unit_of_work
@@ -39,7 +41,8 @@ def in_transaction(work: Callable[[AsyncSession], Coroutine[object, object, T]])
 
 
 def refuse(message: str) -> NoReturn:
-    console.print(f"[red]{message}[/red]", highlight=False)
+    # Escaped: the message may quote what the operator typed, which is not rich markup.
+    console.print(f"[red]{escape(message)}[/red]", highlight=False)
     raise typer.Exit(code=1)
 
 
@@ -60,6 +63,11 @@ def show_token(token: str, *, what: str) -> None:
         "shown again. Hand it over securely.[/yellow bold]"
     )
     typer.echo(f"token: {token}")
+
+
+def say(message: str) -> None:
+    """A plain line that may carry what the operator typed: no markup, no highlighting."""
+    console.print(message, markup=False, highlight=False)
 
 
 def moment(value: datetime | None) -> str:
@@ -88,7 +96,8 @@ def show_rows(
     for heading in columns.values():
         table.add_column(heading, overflow="fold")
     for row in listed:
-        table.add_row(*(display(row[key]) for key in columns))
+        # Text, not str: a label like "[HQ] portal" is shown as typed, not read as markup.
+        table.add_row(*(Text(display(row[key])) for key in columns))
     console.print(table)
 
 

@@ -8,12 +8,13 @@ import uuid
 from typing import TYPE_CHECKING, Annotated, get_args
 
 import typer
+from sqlalchemy.exc import IntegrityError
 
 from shared.cli.common import (
-    console,
     in_transaction,
     refusals_shown,
     refuse,
+    say,
     show_rows,
     show_token,
     split_codes,
@@ -92,10 +93,12 @@ def create_command(
         unit = await create_unit(session, code=code, name=name, jurisdiction=organisations)
         return unit.id
 
-    unit_id = in_transaction(work)
-    console.print(
-        f"unit {code} created ({unit_id}), serving {', '.join(sorted(set(organisations)))}"
-    )
+    try:
+        unit_id = in_transaction(work)
+    except IntegrityError:
+        # Another operator created the same code between our check and our insert.
+        refuse(f"a unit with code {code} exists already")
+    say(f"unit {code} created ({unit_id}), serving {', '.join(sorted(set(organisations)))}")
 
 
 @units.command("list")
@@ -180,7 +183,7 @@ def add_member_command(
 
     with refusals_shown():
         member_id, token = in_transaction(work)
-    console.print(f"{name} joined {unit_code} as {chosen} (member {member_id})")
+    say(f"{name} joined {unit_code} as {chosen} (member {member_id})")
     show_token(token, what="member")
 
 

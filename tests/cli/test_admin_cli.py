@@ -29,6 +29,8 @@ ADMIN_COMMANDS = [
     ["clients", "rotate"],
     ["clients", "revoke"],
     ["readers", "issue"],
+    ["readers", "list"],
+    ["readers", "revoke"],
 ]
 STORED_TABLES = (
     "review.monitoring_unit",
@@ -291,15 +293,32 @@ async def test_credential_refusals_store_nothing(
     assert credential["expires_at"] is None
 
 
-async def test_a_reader_issued_on_the_command_line_reads_the_registry(
+async def test_a_reader_issued_on_the_command_line_reads_the_registry_until_revoked(
     registry_api: httpx.AsyncClient,
 ) -> None:
     status, output = await invoke(
-        "readers", "issue", "--role", "auditor", "--label", "Audit office"
+        "readers", "issue", "--role", "auditor", "--label", "Audit [HQ] office"
     )
     assert status == 0, output
     assert "shown only now" in output
     token = printed_token(output)
+    key_id = token.partition(".")[0]
 
     response = await registry_api.get("/v1/audit/checkpoints", headers=bearer(token))
     assert response.status_code == 200, response.text
+
+    status, table = await invoke("readers", "list")
+    assert status == 0 and "[HQ]" in table  # shown as typed, not taken for markup
+    status, listed = await invoke("readers", "list", "--json")
+    readers = {entry["key_id"]: entry for entry in map(json.loads, listed.splitlines())}
+    assert readers[key_id]["role"] == "auditor" and readers[key_id]["revoked_at"] is None
+    assert secret_of(token) not in table + listed
+
+    status, output = await invoke("readers", "revoke", key_id)
+    assert status == 0, output
+    response = await registry_api.get("/v1/audit/checkpoints", headers=bearer(token))
+    assert response.status_code == 401
+
+    # A key id nobody issued.
+    status, output = await invoke("readers", "revoke", "rk_0000000000000000")
+    assert status == 1 and "no reader credential rk_0000000000000000" in output
