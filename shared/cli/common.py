@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import create_engine, create_sessionmaker, unit_of_work
@@ -37,7 +38,14 @@ def in_transaction(work: Callable[[AsyncSession], Coroutine[object, object, T]])
         finally:
             await engine.dispose()
 
-    return asyncio.run(run())
+    try:
+        return asyncio.run(run())
+    except DBAPIError as failed:
+        # SQLSTATE class 22 is bad data (say, a name longer than its column): the operator's
+        # input, told in PostgreSQL's own words. Anything else is not theirs to fix here.
+        if str(getattr(failed.orig, "sqlstate", "")).startswith("22"):
+            refuse(f"refused by the database: {str(failed.orig).splitlines()[0]}")
+        raise
 
 
 def refuse(message: str) -> NoReturn:

@@ -143,6 +143,21 @@ async def test_unit_refusals_store_nothing(sessionmaker: async_sessionmaker[Asyn
     # A role review does not know.
     status, output = await add_member(code, role="director")
     assert status == 2 and "unknown role 'director'" in output
+    # An office longer than its column (200 characters).
+    status, output = await invoke(
+        "units",
+        "add-member",
+        code,
+        "--name",
+        "Long Office",
+        "--employee-ref",
+        "EMP-1",
+        "--office",
+        "x" * 201,
+        "--role",
+        "member",
+    )
+    assert status == 1 and "too long" in output, output
     # A unit that does not exist.
     status, output = await add_member("NO-SUCH-UNIT", role="member")
     assert status == 1 and "no unit NO-SUCH-UNIT" in output
