@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from shared.cli.clients import clients, readers
+from shared.cli.units import units
 from shared.db import create_engine, create_sessionmaker, unit_of_work
 from shared.dead_letters import (
     DeadLetterNotFound,
@@ -26,7 +28,8 @@ from shared.settings import ServiceSettings
 T = TypeVar("T")
 console = Console()
 app = typer.Typer(
-    help="Operate the conduct services: migrations, dead letters, the ledger.",
+    help="Operate the conduct services: migrations, units and members, credentials, dead "
+    "letters, the ledger.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -34,6 +37,9 @@ dead_letters = typer.Typer(help="Messages that could not be processed.", no_args
 ledger = typer.Typer(help="The registry's ledger.", no_args_is_help=True)
 app.add_typer(dead_letters, name="dead-letters")
 app.add_typer(ledger, name="ledger")
+app.add_typer(units, name="units")
+app.add_typer(clients, name="clients")
+app.add_typer(readers, name="readers")
 
 ServiceOption = Annotated[
     str, typer.Option("--service", "-s", help=f"One of {', '.join(SERVICES)}")
