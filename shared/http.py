@@ -109,21 +109,26 @@ CorrelationIdHeader = Annotated[str, Depends(get_correlation_id)]
 class BodySizeLimit:
     """Refuses bodies over the cap with 413 before anything parses them.
 
-    Checks Content-Length up front and counts streamed bytes for chunked bodies.
+    Checks Content-Length up front and counts streamed bytes for chunked bodies. `path_limits`
+    gives a path (exact) its own cap, for the few routes that take large bodies (bulk uploads).
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, path_limits: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.path_limits.get(scope.get("path", ""), self.max_bytes)
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, limit=limit)
             return
         received = 0
 
@@ -132,21 +137,22 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise PayloadTooLarge(self._detail())
+                if received > limit:
+                    raise PayloadTooLarge(self._detail(limit))
             return message
 
         await self.app(scope, counting_receive, send)
 
-    def _detail(self) -> str:
-        return f"The body exceeds the limit of {self.max_bytes} bytes."
+    @staticmethod
+    def _detail(limit: int) -> str:
+        return f"The body exceeds the limit of {limit} bytes."
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, *, limit: int) -> None:
         response = problem_response(
             status=PayloadTooLarge.status,
             code=PayloadTooLarge.code,
             title=PayloadTooLarge.title,
-            detail=self._detail(),
+            detail=self._detail(limit),
             instance=scope.get("path"),
         )
         await response(scope, receive, send)
@@ -198,9 +204,12 @@ def create_service_app(
     settings: ServiceSettings,
     routers: Sequence[APIRouter],
     readiness_checks: Mapping[str, ReadinessCheck] | None = None,
+    body_limits: Mapping[str, int] | None = None,
     **fastapi_options: Any,
 ) -> FastAPI:
-    """A FastAPI app with the stack's lifespan, error handling, body cap and health routes."""
+    """A FastAPI app with the stack's lifespan, error handling, body cap and health routes.
+
+    `body_limits` gives paths their own body cap in place of `max_request_bytes`."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -232,6 +241,6 @@ def create_service_app(
     app.include_router(health_router(readiness_checks or {}))
     for router in routers:
         app.include_router(router)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes, path_limits=body_limits)
     app.add_middleware(CorrelationId)
     return app

@@ -20,6 +20,12 @@ class IntakeSettings(ServiceSettings):
     # refused with 429 unseen.
     auth_failures_per_minute: int = Field(default=20, ge=1)
 
+    # A violator list may hold this many rows; a longer one is refused whole (422).
+    violator_list_max_rows: int = Field(default=100_000, ge=1)
+    # The body cap of POST /v1/violator-lists alone (other routes keep MAX_REQUEST_BYTES): a
+    # 100,000-row CSV is some 25 MB, its JSON form some 40 MB; 50 MB and more is refused (413).
+    violator_list_max_bytes: int = Field(default=45 * 1024 * 1024, ge=1)
+
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> IntakeSettings:
         self.refuse_development_pseudonym_key()

@@ -3,6 +3,7 @@ from services.intake.catalogue import models as _catalogue  # noqa: F401  (regis
 from services.intake.clients import models as _clients  # noqa: F401
 from services.intake.idempotency import models as _idempotency  # noqa: F401
 from services.intake.reports import models as _reports  # noqa: F401
+from services.intake.violator_lists import models as _violator_lists  # noqa: F401
 from shared.migrations import run_migrations
 
 run_migrations(schema=SCHEMA, target_metadata=IntakeBase.metadata)

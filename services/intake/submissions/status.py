@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.reports.models import Report
 from services.intake.submissions.models import SubmissionStatusColumns, SubmissionStatusEvent
+from services.intake.violator_lists.models import ViolatorListEntry
 
 # Every model carrying SubmissionStatusColumns, so one event finds its submission.
-STATUS_HOLDERS: tuple[type[SubmissionStatusColumns], ...] = (Report,)
+STATUS_HOLDERS: tuple[type[SubmissionStatusColumns], ...] = (Report, ViolatorListEntry)
 
 
 def start_status(

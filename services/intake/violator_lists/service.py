@@ -1,0 +1,291 @@
+"""Accepting violator lists: read the body, judge each row, then store the batch, one entry per
+accepted row, its first status line and its violator_list.entry_received message, all in the
+request's one transaction.
+
+A list may hold 100,000 rows, so entries, status lines and outbox rows go in by COPY on the
+session's own connection (same transaction) rather than one ORM object each.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.intake.base import SCHEMA
+from services.intake.catalogue.models import RuleReference
+from services.intake.clients.models import ClientCredential
+from services.intake.settings import IntakeSettings
+from services.intake.violator_lists.errors import BatchNotFound, ListUnreadable
+from services.intake.violator_lists.models import ViolatorListBatch, ViolatorListEntry
+from services.intake.violator_lists.parsing import (
+    RawRow,
+    judge_rows,
+    read_csv,
+    read_json,
+    rules_named,
+)
+from services.intake.violator_lists.schemas import BatchKey, ViolatorListRow
+from shared.db import driver_connection, utcnow
+from shared.errors import FieldProblem
+from shared.messages import ViolatorListEntryReceived
+from shared.outbox import stage_messages
+
+SourceFormat = Literal["csv", "json"]
+
+ENTRY_COPY_COLUMNS = (
+    "id",
+    "batch_id",
+    "row_number",
+    "institution",
+    "employee_ref",
+    "name",
+    "designation",
+    "office",
+    "rule",
+    "platform",
+    "finding",
+    "found_on",
+    "institution_finding_ref",
+    "notice_and_reply_on_record",
+    "received_at",
+    "status",
+    "status_changed_at",
+)
+FIRST_STATUS = "received"
+
+
+@dataclass(frozen=True)
+class PostedList:
+    """A list as read from the body, before its rows are judged."""
+
+    batch_key: str
+    source_format: SourceFormat
+    rows: list[RawRow]
+
+
+def check_batch_key(value: str | None) -> str:
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        key: str = TypeAdapter(BatchKey).validate_python(value)
+    except ValidationError as exc:
+        raise ListUnreadable(
+            "The batch key is missing or not valid: 1 to 128 printable ASCII characters.",
+            errors=[FieldProblem(field="batch_key", message=exc.errors()[0]["msg"])],
+        ) from exc
+    return key
+
+
+def read_posted_list(
+    body: bytes, *, source_format: SourceFormat, batch_key: str | None, max_rows: int
+) -> PostedList:
+    """The list in the body; refuses the whole list (nothing stored) if it cannot be read."""
+    if source_format == "csv":
+        key = check_batch_key(batch_key)
+        return PostedList(
+            batch_key=key, source_format="csv", rows=read_csv(body, max_rows=max_rows)
+        )
+    if batch_key is not None:
+        raise ListUnreadable(
+            "A JSON list carries its batch key in the body, not in the query.",
+            errors=[FieldProblem(field="batch_key", message="send it in the JSON body")],
+        )
+    key, rows = read_json(body, max_rows=max_rows)
+    return PostedList(batch_key=check_batch_key(key), source_format="json", rows=rows)
+
+
+async def find_batch(
+    session: AsyncSession, *, institution: str, batch_key: str
+) -> ViolatorListBatch | None:
+    return await session.scalar(
+        select(ViolatorListBatch).where(
+            ViolatorListBatch.institution == institution,
+            ViolatorListBatch.batch_key == batch_key,
+        )
+    )
+
+
+async def known_rules(session: AsyncSession, codes: set[str]) -> set[str]:
+    if not codes:
+        return set()
+    return set(
+        (
+            await session.scalars(select(RuleReference.code).where(RuleReference.code.in_(codes)))
+        ).all()
+    )
+
+
+async def accept_violator_list(
+    session: AsyncSession,
+    *,
+    posted: PostedList,
+    client: ClientCredential,
+    settings: IntakeSettings,
+    correlation_id: str,
+) -> tuple[ViolatorListBatch, bool]:
+    """Judge and store the list. Returns the batch and whether it is new; a batch key the
+    institution has used before returns that first batch and creates nothing."""
+    institution = client.organisation_code
+    earlier = await find_batch(session, institution=institution, batch_key=posted.batch_key)
+    if earlier is not None:
+        return earlier, False
+    now = utcnow()
+    verdicts = judge_rows(
+        posted.rows,
+        known_rules=await known_rules(session, rules_named(posted.rows)),
+        today=now.date(),
+    )
+    batch_id = uuid.uuid4()
+    # A concurrent post of the same key: the unique key decides, the loser returns the winner's.
+    inserted = await session.scalar(
+        insert(ViolatorListBatch)
+        .values(
+            id=batch_id,
+            institution=institution,
+            batch_key=posted.batch_key,
+            client_credential_id=client.id,
+            source_format=posted.source_format,
+            status="processed",
+            total_rows=len(verdicts.accepted) + len(verdicts.rejected),
+            accepted_rows=len(verdicts.accepted),
+            rejected_rows=len(verdicts.rejected),
+            rejections=[rejected.model_dump(mode="json") for rejected in verdicts.rejected],
+            received_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["institution", "batch_key"])
+        .returning(ViolatorListBatch.id)
+    )
+    if inserted is None:
+        winner = await find_batch(session, institution=institution, batch_key=posted.batch_key)
+        if winner is None:  # pragma: no cover - the conflicting row is committed by then
+            raise RuntimeError("batch key conflict without a committed batch")
+        return winner, False
+    await store_entries(
+        session,
+        batch_id=batch_id,
+        institution=institution,
+        accepted=verdicts.accepted,
+        received_at=now,
+        correlation_id=correlation_id,
+    )
+    batch = await session.get_one(ViolatorListBatch, batch_id)
+    return batch, True
+
+
+async def store_entries(
+    session: AsyncSession,
+    *,
+    batch_id: uuid.UUID,
+    institution: str,
+    accepted: list[tuple[int, ViolatorListRow]],
+    received_at: datetime,
+    correlation_id: str,
+) -> None:
+    """Entries, their first status line and their messages, each by one COPY."""
+    if not accepted:
+        return
+    entry_ids = [uuid.uuid4() for _ in accepted]
+    connection = await driver_connection(session)
+    await connection.copy_records_to_table(
+        ViolatorListEntry.__tablename__,
+        schema_name=SCHEMA,
+        columns=ENTRY_COPY_COLUMNS,
+        records=[
+            (
+                entry_id,
+                batch_id,
+                number,
+                institution,
+                row.employee_ref,
+                row.name,
+                row.designation,
+                row.office,
+                row.rule,
+                row.platform,
+                row.finding,
+                row.found_on,
+                row.institution_finding_ref,
+                row.notice_and_reply_on_record,
+                received_at,
+                FIRST_STATUS,
+                received_at,
+            )
+            for entry_id, (number, row) in zip(entry_ids, accepted, strict=True)
+        ],
+    )
+    await connection.copy_records_to_table(
+        "submission_status_event",
+        schema_name=SCHEMA,
+        columns=("submission_id", "status", "occurred_at"),
+        records=[(entry_id, FIRST_STATUS, received_at) for entry_id in entry_ids],
+    )
+    await stage_messages(
+        session,
+        [
+            # The row was validated a moment ago; the contract's own checks would only repeat it.
+            ViolatorListEntryReceived.model_construct(
+                entry_id=entry_id,
+                batch_id=batch_id,
+                row_number=number,
+                institution=institution,
+                employee_ref=row.employee_ref,
+                name=row.name,
+                designation=row.designation,
+                office=row.office,
+                rule=row.rule,
+                platform=row.platform,
+                finding=row.finding,
+                found_on=row.found_on,
+                institution_finding_ref=row.institution_finding_ref,
+                notice_and_reply_on_record=row.notice_and_reply_on_record,
+                received_at=received_at,
+            )
+            for entry_id, (number, row) in zip(entry_ids, accepted, strict=True)
+        ],
+        producer="intake",
+        correlation_id=correlation_id,
+    )
+
+
+async def get_institution_batch(
+    session: AsyncSession, *, batch_id: uuid.UUID, institution: str
+) -> ViolatorListBatch:
+    """The batch if the institution posted it; 404 otherwise, whether or not it exists."""
+    batch = await session.scalar(
+        select(ViolatorListBatch).where(
+            ViolatorListBatch.id == batch_id, ViolatorListBatch.institution == institution
+        )
+    )
+    if batch is None:
+        raise BatchNotFound(f"No violator list {batch_id} for this institution.")
+    return batch
+
+
+async def batch_entries(
+    session: AsyncSession, *, batch_id: uuid.UUID, offset: int, limit: int
+) -> tuple[list[ViolatorListEntry], int]:
+    entries = (
+        await session.scalars(
+            select(ViolatorListEntry)
+            .where(ViolatorListEntry.batch_id == batch_id)
+            .order_by(ViolatorListEntry.row_number)
+            .offset(offset)
+            .limit(limit)
+        )
+    ).all()
+    total = await session.scalar(
+        select(func.count())
+        .select_from(ViolatorListEntry)
+        .where(ViolatorListEntry.batch_id == batch_id)
+    )
+    return list(entries), int(total or 0)
+
+
+def rejections_page(batch: ViolatorListBatch, *, offset: int, limit: int) -> list[dict[str, Any]]:
+    return batch.rejections[offset : offset + limit]
