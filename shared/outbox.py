@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +27,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from shared.db import driver_connection, unit_of_work, utcnow
+from shared.db import unit_of_work, utcnow
 from shared.messages import Envelope, MessagePayload, Service
 from shared.queue import job_id, queue_name
 from shared.settings import ServiceSettings, to_plain_url
@@ -97,52 +96,49 @@ async def stage_message(
     return envelope
 
 
-OUTBOX_COPY_COLUMNS = ("message_id", "destination", "message_type", "envelope")
-
-
-async def stage_messages(
+async def stage_selected_messages(
     session: AsyncSession,
-    payloads: Sequence[MessagePayload],
     *,
+    payload_type: type[MessagePayload],
+    payloads: str,
+    params: Mapping[str, Any],
     producer: Service,
     correlation_id: str,
-) -> list[uuid.UUID]:
-    """Write many messages into the producer's outbox with one COPY, in the caller's
-    transaction; returns their message ids in order.
+) -> int:
+    """Stage one message of `payload_type` for each row of the SELECT `payloads`, in the
+    caller's transaction, with one INSERT ... SELECT; returns how many messages.
 
-    For thousands of messages at once (a 100,000-row list), where one INSERT each would cost
-    more than the work they announce. The envelopes are the ones `Envelope.wrap` makes (one
-    occurred_at for all); the payload is serialised once and spliced in, rather than parsed
-    back into a dict for the envelope model. The relay reads them like any other rows.
+    `payloads` yields one column, `payload`: the payload as jsonb, built by the database from
+    rows this transaction has just written. For thousands of messages at once (a 100,000-row
+    violator list), where building and sending each envelope from Python would cost far more
+    than the rows they announce. The envelopes have the shape `Envelope.wrap` gives (one
+    occurred_at for all); the caller owns keeping `payload` true to `payload_type`'s fields.
     """
-    if not payloads:
-        return []
-    occurred_at = utcnow()
-    # The fields every envelope shares, as JSON, without the closing brace.
-    shared_fields = json.dumps(
+    result = await session.execute(
+        text(
+            f"WITH payload AS ({payloads}), "
+            "message AS (SELECT gen_random_uuid() AS message_id, payload.payload FROM payload) "
+            f"INSERT INTO {producer}.outbox_message "
+            "(message_id, destination, message_type, envelope) "
+            "SELECT m.message_id, d.destination, CAST(:_type AS text), jsonb_build_object("
+            "'message_id', m.message_id, 'type', CAST(:_type AS text), "
+            "'version', CAST(:_version AS integer), "
+            "'occurred_at', CAST(:_occurred_at AS text), "
+            "'correlation_id', CAST(:_correlation_id AS text), "
+            "'producer', CAST(:_producer AS text), 'payload', m.payload) "
+            "FROM message m CROSS JOIN unnest(CAST(:_destinations AS text[])) AS d(destination)"
+        ),
         {
-            "occurred_at": occurred_at.isoformat(),
-            "correlation_id": correlation_id,
-            "producer": producer,
-        }
-    )[:-1]
-    records: list[tuple[uuid.UUID, str, str, str]] = []
-    message_ids: list[uuid.UUID] = []
-    for payload in payloads:
-        message_id = uuid.uuid4()
-        message_ids.append(message_id)
-        envelope = (
-            f'{shared_fields}, "message_id": "{message_id}", '
-            f'"type": {json.dumps(payload.message_type)}, "version": {payload.version}, '
-            f'"payload": {payload.model_dump_json()}}}'
-        )
-        for destination in payload.consumers:
-            records.append((message_id, destination, payload.message_type, envelope))
-    connection = await driver_connection(session)
-    await connection.copy_records_to_table(
-        "outbox_message", schema_name=producer, columns=OUTBOX_COPY_COLUMNS, records=records
+            **params,
+            "_type": payload_type.message_type,
+            "_version": payload_type.version,
+            "_occurred_at": utcnow().isoformat(),
+            "_correlation_id": correlation_id,
+            "_producer": producer,
+            "_destinations": list(payload_type.consumers),
+        },
     )
-    return message_ids
+    return int(getattr(result, "rowcount", 0) or 0) // max(1, len(payload_type.consumers))
 
 
 class OutboxRelay:

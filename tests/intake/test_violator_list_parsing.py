@@ -18,8 +18,8 @@ RULES = {"CR1964-22", "CR1964-18"}
 def test_csv_rows_are_numbered_after_the_header_and_blank_cells_are_absent() -> None:
     body = violator_list_csv([violator_row(1), violator_row(2, office="", platform="")])
     rows = read_csv(body, max_rows=10)
-    assert [row.number for row in rows] == [1, 2]
-    assert "office" not in rows[1].values and "platform" not in rows[1].values
+    assert rows.numbers == [1, 2]
+    assert "office" not in rows.values[1] and "platform" not in rows.values[1]
     verdicts = judge_rows(rows, known_rules=RULES, today=TODAY)
     assert [number for number, _ in verdicts.accepted] == [1, 2]
     assert verdicts.accepted[1][1].platform == "other"
@@ -42,7 +42,7 @@ def test_a_blank_line_is_skipped_but_keeps_its_number() -> None:
         + b"\r\n"
         + violator_list_csv([violator_row(3)]).split(b"\r\n", 1)[1]
     )
-    assert [row.number for row in read_csv(body, max_rows=10)] == [1, 3]
+    assert read_csv(body, max_rows=10).numbers == [1, 3]
 
 
 def test_a_row_with_the_wrong_number_of_cells_is_a_rejected_row() -> None:

@@ -56,7 +56,8 @@ class ViolatorListEntry(SubmissionStatusColumns, IntakeBase):
     # Also the index that finds a batch's entries in row order.
     __table_args__ = (UniqueConstraint("batch_id", "row_number"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    # Made by the database: a list's entries arrive by COPY, 100,000 at a time.
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, server_default=func.gen_random_uuid())
     batch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("violator_list_batch.id"))
     row_number: Mapped[int] = mapped_column(Integer)
     institution: Mapped[str] = mapped_column(String(64))

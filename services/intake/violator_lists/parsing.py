@@ -10,12 +10,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from services.intake.violator_lists.errors import ListTooLong, ListUnreadable, UnsupportedListType
 from services.intake.violator_lists.schemas import RejectedRow, ViolatorListRow
@@ -45,13 +45,21 @@ BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
 )
 
 
-@dataclass(frozen=True)
-class RawRow:
-    """A row as sent, before judgement; `problems` holds what reading it already found."""
+ROWS = TypeAdapter(list[ViolatorListRow])
 
-    number: int
-    values: dict[str, Any]
-    problems: list[FieldProblem] = field(default_factory=list)
+
+@dataclass
+class ReadRows:
+    """Rows as sent, before judgement, kept as columns (one object per row would cost more
+    than the reading): the readable rows' numbers and values, and the rows that reading
+    already found wrong, by number."""
+
+    numbers: list[int] = field(default_factory=list)
+    values: list[dict[str, Any]] = field(default_factory=list)
+    problems: dict[int, list[FieldProblem]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.numbers) + len(self.problems)
 
 
 @dataclass(frozen=True)
@@ -94,7 +102,7 @@ def refuse_too_many(count: int, *, max_rows: int) -> None:
         )
 
 
-def read_csv(body: bytes, *, max_rows: int) -> list[RawRow]:
+def read_csv(body: bytes, *, max_rows: int) -> ReadRows:
     """The records of a CSV with a header row naming the columns (any order).
 
     Missing required columns, unknown columns, and a list longer than `max_rows` refuse the
@@ -118,30 +126,19 @@ def read_csv(body: bytes, *, max_rows: int) -> list[RawRow]:
     data = records[1:]
     refuse_too_many(len(data), max_rows=max_rows)
     width = len(header)
-    rows: list[RawRow] = []
+    rows = ReadRows()
     for number, cells in enumerate(data, start=1):
-        if not cells or (len(cells) == 1 and not cells[0].strip()):
-            continue  # a blank line
-        if len(cells) != width:
-            rows.append(
-                RawRow(
-                    number=number,
-                    values={},
-                    problems=[
-                        FieldProblem(
-                            field="row",
-                            message=f"has {len(cells)} cells; the header names {width} columns",
-                        )
-                    ],
+        if len(cells) == width:
+            rows.numbers.append(number)
+            rows.values.append(
+                {name: cell for name, cell in zip(header, cells, strict=True) if cell != ""}
+            )
+        elif cells and (len(cells) > 1 or cells[0].strip()):  # else a blank line
+            rows.problems[number] = [
+                FieldProblem(
+                    field="row", message=f"has {len(cells)} cells; the header names {width} columns"
                 )
-            )
-            continue
-        rows.append(
-            RawRow(
-                number=number,
-                values={name: cell for name, cell in zip(header, cells, strict=True) if cell != ""},
-            )
-        )
+            ]
     return rows
 
 
@@ -169,7 +166,7 @@ def check_header(header: Sequence[str]) -> None:
         )
 
 
-def read_json(body: bytes, *, max_rows: int) -> tuple[str, list[RawRow]]:
+def read_json(body: bytes, *, max_rows: int) -> tuple[str, ReadRows]:
     """The batch key and rows of `{"batch_key": ..., "rows": [...]}`; other keys refuse it."""
     refuse_mislabelled(body, labelled="application/json")
     text = decode_utf8(body, what="JSON body")
@@ -199,47 +196,57 @@ def read_json(body: bytes, *, max_rows: int) -> tuple[str, list[RawRow]]:
             "Fields at fault: " + ", ".join(sorted({p.field for p in problems})), errors=problems
         )
     refuse_too_many(len(rows), max_rows=max_rows)
-    return batch_key, [
-        RawRow(number=number, values=row)
-        if isinstance(row, dict)
-        else RawRow(
-            number=number,
-            values={},
-            problems=[FieldProblem(field="row", message="must be an object")],
-        )
-        for number, row in enumerate(rows, start=1)
-    ]
+    read = ReadRows()
+    for number, row in enumerate(rows, start=1):
+        if isinstance(row, dict):
+            read.numbers.append(number)
+            read.values.append(row)
+        else:
+            read.problems[number] = [FieldProblem(field="row", message="must be an object")]
+    return batch_key, read
 
 
-def rules_named(rows: Iterable[RawRow]) -> set[str]:
+def rules_named(rows: ReadRows) -> set[str]:
     """Every rule code the rows name, to look up in the catalogue in one query."""
-    return {
-        rule.strip() for row in rows if isinstance(rule := row.values.get("rule"), str) and rule
-    }
+    return {rule.strip() for values in rows.values if isinstance(rule := values.get("rule"), str)}
 
 
-def judge_rows(rows: Iterable[RawRow], *, known_rules: set[str], today: date) -> RowVerdicts:
-    """Each row on its own: its fields, its rule against the catalogue, its date against today."""
+def judge_rows(rows: ReadRows, *, known_rules: set[str], today: date) -> RowVerdicts:
+    """Each row on its own: its fields, its rule against the catalogue, its date against today.
+
+    The rows are validated as one list (pydantic's loop, not ours: a 100,000-row list is
+    judged in a fraction of the time), then the rows that failed are told apart by index.
+    """
+    problems = {number: list(faults) for number, faults in rows.problems.items()}
+    numbers = rows.numbers
+    try:
+        models = ROWS.validate_python(rows.values)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False, include_context=False):
+            index, *location = error["loc"]
+            problems.setdefault(numbers[int(index)], []).append(
+                FieldProblem(field=field_name(location or ["row"]), message=error["msg"])
+            )
+        keep = [index for index, number in enumerate(numbers) if number not in problems]
+        numbers = [numbers[index] for index in keep]
+        models = ROWS.validate_python([rows.values[index] for index in keep])
     accepted: list[tuple[int, ViolatorListRow]] = []
-    rejected: list[RejectedRow] = []
-    context = {"today": today}
-    for raw in rows:
-        problems = list(raw.problems)
-        row: ViolatorListRow | None = None
-        if not problems:
-            try:
-                row = ViolatorListRow.model_validate(raw.values, context=context)
-            except ValidationError as exc:
-                problems = [
-                    FieldProblem(field=field_name(error["loc"]), message=error["msg"])
-                    for error in exc.errors(include_url=False, include_context=False)
-                ]
-        if row is not None and row.rule not in known_rules:
-            problems.append(
+    for number, row in zip(numbers, models, strict=True):
+        if row.rule in known_rules and row.found_on <= today:
+            accepted.append((number, row))
+            continue
+        faults = problems[number] = []
+        if row.rule not in known_rules:
+            faults.append(
                 FieldProblem(field="rule", message=f"'{row.rule}' is not in the rules catalogue")
             )
-        if problems:
-            rejected.append(RejectedRow(row=raw.number, errors=problems))
-        elif row is not None:
-            accepted.append((raw.number, row))
-    return RowVerdicts(accepted=accepted, rejected=rejected)
+        if row.found_on > today:
+            faults.append(
+                FieldProblem(field="found_on", message=f"is after today ({today.isoformat()})")
+            )
+    return RowVerdicts(
+        accepted=accepted,
+        rejected=[
+            RejectedRow(row=number, errors=faults) for number, faults in sorted(problems.items())
+        ],
+    )

@@ -11,8 +11,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationInfo,
-    field_validator,
 )
 
 from services.intake.reports.schemas import (
@@ -33,8 +31,8 @@ Finding = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 class ViolatorListRow(StrictInput):
     """One row of a list: who, under which rule, what the institution found and when.
 
-    Validated on its own, so one bad row never refuses its neighbours. `found_on` may not be
-    later than the `today` given in the validation context (the server's UTC date).
+    Judged on its own, so one bad row never refuses its neighbours; the rule's presence in the
+    catalogue and `found_on` not being in the future are checked beside it (parsing.judge_rows).
     """
 
     employee_ref: Reference = Field(description="Employee reference in the institution's records")
@@ -55,14 +53,6 @@ class ViolatorListRow(StrictInput):
             "replied; review then need not serve a second notice"
         ),
     )
-
-    @field_validator("found_on")
-    @classmethod
-    def _not_in_the_future(cls, found_on: date, info: ValidationInfo) -> date:
-        today = (info.context or {}).get("today")
-        if isinstance(today, date) and found_on > today:
-            raise ValueError(f"is after today ({today.isoformat()})")
-        return found_on
 
 
 class ViolatorListPost(StrictInput):

@@ -11,9 +11,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from anyio import to_thread
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,7 +26,7 @@ from services.intake.settings import IntakeSettings
 from services.intake.violator_lists.errors import BatchNotFound, ListUnreadable
 from services.intake.violator_lists.models import ViolatorListBatch, ViolatorListEntry
 from services.intake.violator_lists.parsing import (
-    RawRow,
+    ReadRows,
     judge_rows,
     read_csv,
     read_json,
@@ -34,12 +36,11 @@ from services.intake.violator_lists.schemas import BatchKey, ViolatorListRow
 from shared.db import driver_connection, utcnow
 from shared.errors import FieldProblem
 from shared.messages import ViolatorListEntryReceived
-from shared.outbox import stage_messages
+from shared.outbox import stage_selected_messages
 
 SourceFormat = Literal["csv", "json"]
 
 ENTRY_COPY_COLUMNS = (
-    "id",
     "batch_id",
     "row_number",
     "institution",
@@ -59,6 +60,33 @@ ENTRY_COPY_COLUMNS = (
 )
 FIRST_STATUS = "received"
 
+# violator_list.entry_received's payload, field by field, from an entry's row. Checked against
+# the contract when the module loads, so the two cannot drift apart unnoticed.
+ENTRY_PAYLOAD_COLUMNS = {
+    "entry_id": "id",
+    "batch_id": "batch_id",
+    "row_number": "row_number",
+    "institution": "institution",
+    "employee_ref": "employee_ref",
+    "name": "name",
+    "designation": "designation",
+    "office": "office",
+    "rule": "rule",
+    "platform": "platform",
+    "finding": "finding",
+    "found_on": "found_on",
+    "institution_finding_ref": "institution_finding_ref",
+    "notice_and_reply_on_record": "notice_and_reply_on_record",
+    "received_at": "received_at",
+}
+if set(ENTRY_PAYLOAD_COLUMNS) != set(ViolatorListEntryReceived.model_fields):
+    raise RuntimeError("ENTRY_PAYLOAD_COLUMNS no longer matches ViolatorListEntryReceived")
+ENTRY_PAYLOADS = (
+    "SELECT jsonb_build_object("
+    + ", ".join(f"'{field}', {column}" for field, column in ENTRY_PAYLOAD_COLUMNS.items())
+    + f") AS payload FROM {SCHEMA}.violator_list_entry WHERE batch_id = :batch_id"
+)
+
 
 @dataclass(frozen=True)
 class PostedList:
@@ -66,7 +94,7 @@ class PostedList:
 
     batch_key: str
     source_format: SourceFormat
-    rows: list[RawRow]
+    rows: ReadRows
 
 
 def check_batch_key(value: str | None) -> str:
@@ -136,10 +164,11 @@ async def accept_violator_list(
     if earlier is not None:
         return earlier, False
     now = utcnow()
-    verdicts = judge_rows(
-        posted.rows,
-        known_rules=await known_rules(session, rules_named(posted.rows)),
-        today=now.date(),
+    rules = await known_rules(session, rules_named(posted.rows))
+    # Seconds of CPU for a big list: off the event loop, so the process's other requests
+    # (health checks, status reads) still get answered meanwhile.
+    verdicts = await to_thread.run_sync(
+        partial(judge_rows, posted.rows, known_rules=rules, today=now.date())
     )
     batch_id = uuid.uuid4()
     # A concurrent post of the same key: the unique key decides, the loser returns the winner's.
@@ -173,6 +202,7 @@ async def accept_violator_list(
         accepted=verdicts.accepted,
         received_at=now,
         correlation_id=correlation_id,
+        statement_timeout_ms=settings.violator_list_statement_timeout_ms,
     )
     batch = await session.get_one(ViolatorListBatch, batch_id)
     return batch, True
@@ -186,11 +216,15 @@ async def store_entries(
     accepted: list[tuple[int, ViolatorListRow]],
     received_at: datetime,
     correlation_id: str,
+    statement_timeout_ms: int,
 ) -> None:
-    """Entries, their first status line and their messages, each by one COPY."""
+    """Entries by one COPY; their first status lines and their messages by one INSERT ...
+    SELECT each, from the entries just written."""
     if not accepted:
         return
-    entry_ids = [uuid.uuid4() for _ in accepted]
+    # A whole list's statements run longer than a single report's; only this transaction's
+    # limit is raised.
+    await session.execute(text(f"SET LOCAL statement_timeout = {int(statement_timeout_ms)}"))
     connection = await driver_connection(session)
     await connection.copy_records_to_table(
         ViolatorListEntry.__tablename__,
@@ -198,7 +232,6 @@ async def store_entries(
         columns=ENTRY_COPY_COLUMNS,
         records=[
             (
-                entry_id,
                 batch_id,
                 number,
                 institution,
@@ -216,38 +249,24 @@ async def store_entries(
                 FIRST_STATUS,
                 received_at,
             )
-            for entry_id, (number, row) in zip(entry_ids, accepted, strict=True)
+            for number, row in accepted
         ],
     )
-    await connection.copy_records_to_table(
-        "submission_status_event",
-        schema_name=SCHEMA,
-        columns=("submission_id", "status", "occurred_at"),
-        records=[(entry_id, FIRST_STATUS, received_at) for entry_id in entry_ids],
+    # The status lines and the messages are made by the database from the entries just
+    # written: no per-row work left in Python.
+    await session.execute(
+        text(
+            f"INSERT INTO {SCHEMA}.submission_status_event (submission_id, status, occurred_at) "
+            f"SELECT id, status, status_changed_at FROM {SCHEMA}.violator_list_entry "
+            "WHERE batch_id = :batch_id"
+        ),
+        {"batch_id": batch_id},
     )
-    await stage_messages(
+    await stage_selected_messages(
         session,
-        [
-            # The row was validated a moment ago; the contract's own checks would only repeat it.
-            ViolatorListEntryReceived.model_construct(
-                entry_id=entry_id,
-                batch_id=batch_id,
-                row_number=number,
-                institution=institution,
-                employee_ref=row.employee_ref,
-                name=row.name,
-                designation=row.designation,
-                office=row.office,
-                rule=row.rule,
-                platform=row.platform,
-                finding=row.finding,
-                found_on=row.found_on,
-                institution_finding_ref=row.institution_finding_ref,
-                notice_and_reply_on_record=row.notice_and_reply_on_record,
-                received_at=received_at,
-            )
-            for entry_id, (number, row) in zip(entry_ids, accepted, strict=True)
-        ],
+        payload_type=ViolatorListEntryReceived,
+        payloads=ENTRY_PAYLOADS,
+        params={"batch_id": batch_id},
         producer="intake",
         correlation_id=correlation_id,
     )

@@ -51,7 +51,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "violator_list_entry",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.Uuid(), server_default=sa.func.gen_random_uuid(), nullable=False),
         sa.Column(
             "batch_id",
             sa.Uuid(),
