@@ -22,8 +22,8 @@ def test_csv_rows_are_numbered_after_the_header_and_blank_cells_are_absent() -> 
     assert "office" not in rows.values[1] and "platform" not in rows.values[1]
     verdicts = judge_rows(rows, known_rules=RULES, today=TODAY)
     assert [number for number, _ in verdicts.accepted] == [1, 2]
-    assert verdicts.accepted[1][1].platform == "other"
-    assert verdicts.accepted[0][1].notice_and_reply_on_record is False
+    assert verdicts.accepted[1][1]["platform"] == "other"
+    assert verdicts.accepted[0][1]["notice_and_reply_on_record"] is False
 
 
 def test_csv_columns_may_come_in_any_order_with_a_bom_and_quoted_newlines() -> None:
@@ -33,7 +33,7 @@ def test_csv_columns_may_come_in_any_order_with_a_bom_and_quoted_newlines() -> N
     )
     rows = read_csv(body, max_rows=10)
     (accepted,) = judge_rows(rows, known_rules=RULES, today=TODAY).accepted
-    assert accepted[1].finding == "First line.\nSecond line."
+    assert accepted[1]["finding"] == "First line.\nSecond line."
 
 
 def test_a_blank_line_is_skipped_but_keeps_its_number() -> None:

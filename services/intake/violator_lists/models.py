@@ -58,7 +58,9 @@ class ViolatorListEntry(SubmissionStatusColumns, IntakeBase):
 
     # Made by the database: a list's entries arrive by COPY, 100,000 at a time.
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, server_default=func.gen_random_uuid())
-    batch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("violator_list_batch.id"))
+    # No foreign key on purpose: its per-row check would double the cost of a 100,000-row COPY,
+    # and entries are only ever written by store_entries, in their batch's own transaction.
+    batch_id: Mapped[uuid.UUID] = mapped_column()
     row_number: Mapped[int] = mapped_column(Integer)
     institution: Mapped[str] = mapped_column(String(64))
     employee_ref: Mapped[str] = mapped_column(String(64))

@@ -232,15 +232,18 @@ def judge_rows(rows: ReadRows, *, known_rules: set[str], today: date) -> RowVerd
         models = ROWS.validate_python([rows.values[index] for index in keep])
     accepted: list[tuple[int, ViolatorListRow]] = []
     for number, row in zip(numbers, models, strict=True):
-        if row.rule in known_rules and row.found_on <= today:
+        if row["rule"] in known_rules and row["found_on"] <= today:
+            row.setdefault("office", None)
+            row.setdefault("platform", "other")
+            row.setdefault("notice_and_reply_on_record", False)
             accepted.append((number, row))
             continue
         faults = problems[number] = []
-        if row.rule not in known_rules:
+        if row["rule"] not in known_rules:
             faults.append(
-                FieldProblem(field="rule", message=f"'{row.rule}' is not in the rules catalogue")
+                FieldProblem(field="rule", message=f"'{row['rule']}' is not in the rules catalogue")
             )
-        if row.found_on > today:
+        if row["found_on"] > today:
             faults.append(
                 FieldProblem(field="found_on", message=f"is after today ({today.isoformat()})")
             )

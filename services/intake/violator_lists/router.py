@@ -57,11 +57,22 @@ CSV_DESCRIPTION = (
     + ", ".join(OPTIONAL_COLUMNS)
     + ". The batch key goes in the `batch_key` query parameter."
 )
+
+
+def json_list_schema() -> dict[str, Any]:
+    """ViolatorListPost's schema with its row inlined: a `$defs` reference would not resolve
+    from inside the OpenAPI document."""
+    schema = ViolatorListPost.model_json_schema()
+    row = schema.pop("$defs")["ViolatorListRow"]
+    schema["properties"]["rows"]["items"] = row
+    return schema
+
+
 REQUEST_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": ViolatorListPost.model_json_schema()},
+            "application/json": {"schema": json_list_schema()},
             "text/csv": {
                 "schema": {"type": "string", "description": CSV_DESCRIPTION},
             },

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal, NotRequired
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
+    with_config,
 )
+from typing_extensions import TypedDict
 
 from services.intake.reports.schemas import (
     Platform,
@@ -28,31 +30,41 @@ BatchKey = Annotated[
 Finding = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
-class ViolatorListRow(StrictInput):
+@with_config(ConfigDict(extra="forbid"))
+class ViolatorListRow(TypedDict):
     """One row of a list: who, under which rule, what the institution found and when.
 
     Judged on its own, so one bad row never refuses its neighbours; the rule's presence in the
     catalogue and `found_on` not being in the future are checked beside it (parsing.judge_rows).
+    A TypedDict rather than a model: pydantic checks 100,000 of them in well under half the
+    time. An accepted row has every key (parsing fills in the defaults: office None,
+    platform "other", notice_and_reply_on_record false).
     """
 
-    employee_ref: Reference = Field(description="Employee reference in the institution's records")
+    employee_ref: Annotated[
+        Reference, Field(description="Employee reference in the institution's records")
+    ]
     name: ShortText
     designation: ShortText
-    office: ShortText | None = None
-    rule: RuleCode = Field(description="A rule code from the rules catalogue")
-    platform: Platform = "other"
-    finding: Finding = Field(description="What the institution found")
-    found_on: date = Field(description="When it was found (ISO date), not in the future")
-    institution_finding_ref: Reference = Field(
-        description="The institution's own reference for its finding"
-    )
-    notice_and_reply_on_record: bool = Field(
-        default=False,
-        description=(
-            "True when the institution's record shows the employee was given notice and "
-            "replied; review then need not serve a second notice"
-        ),
-    )
+    office: NotRequired[ShortText | None]
+    rule: Annotated[RuleCode, Field(description="A rule code from the rules catalogue")]
+    platform: NotRequired[Annotated[Platform, Field(description='Default "other"')]]
+    finding: Annotated[Finding, Field(description="What the institution found")]
+    found_on: Annotated[date, Field(description="When it was found (ISO date), not in the future")]
+    institution_finding_ref: Annotated[
+        Reference, Field(description="The institution's own reference for its finding")
+    ]
+    notice_and_reply_on_record: NotRequired[
+        Annotated[
+            bool,
+            Field(
+                description=(
+                    "Default false. True when the institution's record shows the employee was "
+                    "given notice and replied; review then need not serve a second notice"
+                )
+            ),
+        ]
+    ]
 
 
 class ViolatorListPost(StrictInput):
@@ -62,7 +74,7 @@ class ViolatorListPost(StrictInput):
         description="The institution's own key for this list; posting it again returns the "
         "first result and creates nothing"
     )
-    rows: list[dict[str, Any]] = Field(description="Rows with the fields of ViolatorListRow")
+    rows: list[ViolatorListRow] = Field(description="At most 100,000 rows")
 
 
 class RejectedRow(BaseModel):

@@ -52,15 +52,8 @@ def upgrade() -> None:
     op.create_table(
         "violator_list_entry",
         sa.Column("id", sa.Uuid(), server_default=sa.func.gen_random_uuid(), nullable=False),
-        sa.Column(
-            "batch_id",
-            sa.Uuid(),
-            sa.ForeignKey(
-                f"{SCHEMA}.violator_list_batch.id",
-                name="fk_violator_list_entry_batch_id_violator_list_batch",
-            ),
-            nullable=False,
-        ),
+        # No foreign key to the batch: see ViolatorListEntry.batch_id.
+        sa.Column("batch_id", sa.Uuid(), nullable=False),
         sa.Column("row_number", sa.Integer(), nullable=False),
         sa.Column("institution", sa.String(64), nullable=False),
         sa.Column("employee_ref", sa.String(64), nullable=False),
