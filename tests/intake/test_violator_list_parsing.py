@@ -168,3 +168,13 @@ def test_rules_named_collects_each_code_once() -> None:
         max_rows=10,
     )[1]
     assert rules_named(rows) == {"CR1964-22"}
+
+
+def test_rows_are_judged_in_slices_that_keep_every_row_once() -> None:
+    body = violator_list_csv([violator_row(n) for n in range(1, 6)]) + b"a,b\r\n"
+    rows = read_csv(body, max_rows=10)
+    parts = rows.chunks(2)
+    assert [part.numbers for part in parts] == [[1, 2], [3, 4], [5]]
+    assert list(parts[0].problems) == [6] and not parts[1].problems
+    assert sum(len(part) for part in parts) == len(rows) == 6
+    assert [len(part) for part in read_csv(violator_list_csv([]), max_rows=1).chunks(2)] == [0]

@@ -61,6 +61,16 @@ class ReadRows:
     def __len__(self) -> int:
         return len(self.numbers) + len(self.problems)
 
+    def chunks(self, size: int) -> list[ReadRows]:
+        """The readable rows in slices of `size`, in order; the rows reading already refused
+        go with the first slice."""
+        parts = [
+            ReadRows(self.numbers[start : start + size], self.values[start : start + size])
+            for start in range(0, len(self.numbers), size)
+        ] or [ReadRows()]
+        parts[0].problems = dict(self.problems)
+        return parts
+
 
 @dataclass(frozen=True)
 class RowVerdicts:

@@ -8,14 +8,18 @@ session's own connection (same transaction) rather than one ORM object each.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any, Literal
 
+import asyncpg
 from anyio import to_thread
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,12 +31,13 @@ from services.intake.violator_lists.errors import BatchNotFound, ListUnreadable
 from services.intake.violator_lists.models import ViolatorListBatch, ViolatorListEntry
 from services.intake.violator_lists.parsing import (
     ReadRows,
+    RowVerdicts,
     judge_rows,
     read_csv,
     read_json,
     rules_named,
 )
-from services.intake.violator_lists.schemas import BatchKey, ViolatorListRow
+from services.intake.violator_lists.schemas import BatchKey, RejectedRow, ViolatorListRow
 from shared.db import driver_connection, utcnow
 from shared.errors import FieldProblem
 from shared.messages import ViolatorListEntryReceived
@@ -59,6 +64,9 @@ ENTRY_COPY_COLUMNS = (
     "status_changed_at",
 )
 FIRST_STATUS = "received"
+# Rows judged per slice: big enough that each COPY is worth its round trip, small enough that
+# judging the next slice overlaps copying this one.
+JUDGE_CHUNK_ROWS = 10_000
 
 # violator_list.entry_received's payload, field by field, from an entry's row. Checked against
 # the contract when the module loads, so the two cannot drift apart unnoticed.
@@ -164,14 +172,9 @@ async def accept_violator_list(
     if earlier is not None:
         return earlier, False
     now = utcnow()
-    rules = await known_rules(session, rules_named(posted.rows))
-    # Seconds of CPU for a big list: off the event loop, so the process's other requests
-    # (health checks, status reads) still get answered meanwhile.
-    verdicts = await to_thread.run_sync(
-        partial(judge_rows, posted.rows, known_rules=rules, today=now.date())
-    )
     batch_id = uuid.uuid4()
     # A concurrent post of the same key: the unique key decides, the loser returns the winner's.
+    # The counts are filled in once the rows are judged, in this same transaction.
     inserted = await session.scalar(
         insert(ViolatorListBatch)
         .values(
@@ -181,10 +184,10 @@ async def accept_violator_list(
             client_credential_id=client.id,
             source_format=posted.source_format,
             status="processed",
-            total_rows=len(verdicts.accepted) + len(verdicts.rejected),
-            accepted_rows=len(verdicts.accepted),
-            rejected_rows=len(verdicts.rejected),
-            rejections=[rejected.model_dump(mode="json") for rejected in verdicts.rejected],
+            total_rows=len(posted.rows),
+            accepted_rows=0,
+            rejected_rows=0,
+            rejections=[],
             received_at=now,
         )
         .on_conflict_do_nothing(index_elements=["institution", "batch_key"])
@@ -195,37 +198,86 @@ async def accept_violator_list(
         if winner is None:  # pragma: no cover - the conflicting row is committed by then
             raise RuntimeError("batch key conflict without a committed batch")
         return winner, False
-    await store_entries(
+    # A whole list's statements run longer than a single report's; only this transaction's
+    # limit is raised.
+    await session.execute(
+        text(f"SET LOCAL statement_timeout = {int(settings.violator_list_statement_timeout_ms)}")
+    )
+    rules = await known_rules(session, rules_named(posted.rows))
+    accepted, rejected = await judge_and_copy_entries(
         session,
+        rows=posted.rows,
+        judge=partial(judge_rows, known_rules=rules, today=now.date()),
         batch_id=batch_id,
         institution=institution,
-        accepted=verdicts.accepted,
         received_at=now,
-        correlation_id=correlation_id,
-        statement_timeout_ms=settings.violator_list_statement_timeout_ms,
+    )
+    if accepted:
+        await announce_entries(session, batch_id=batch_id, correlation_id=correlation_id)
+    await session.execute(
+        update(ViolatorListBatch)
+        .where(ViolatorListBatch.id == batch_id)
+        .values(
+            accepted_rows=accepted,
+            rejected_rows=len(rejected),
+            rejections=[row.model_dump(mode="json") for row in rejected],
+        )
     )
     batch = await session.get_one(ViolatorListBatch, batch_id)
     return batch, True
 
 
-async def store_entries(
+async def judge_and_copy_entries(
     session: AsyncSession,
     *,
+    rows: ReadRows,
+    judge: Callable[[ReadRows], RowVerdicts],
     batch_id: uuid.UUID,
     institution: str,
-    accepted: list[tuple[int, ViolatorListRow]],
     received_at: datetime,
-    correlation_id: str,
-    statement_timeout_ms: int,
-) -> None:
-    """Entries by one COPY; their first status lines and their messages by one INSERT ...
-    SELECT each, from the entries just written."""
-    if not accepted:
-        return
-    # A whole list's statements run longer than a single report's; only this transaction's
-    # limit is raised.
-    await session.execute(text(f"SET LOCAL statement_timeout = {int(statement_timeout_ms)}"))
+) -> tuple[int, list[RejectedRow]]:
+    """Judge the rows a slice at a time and COPY each slice's accepted rows as entries; returns
+    how many were accepted, and the rejected rows in row order.
+
+    Judging is Python's CPU and COPY is the database's, so they overlap: the next slice is
+    judged in a thread (off the event loop) while this one is copied.
+    """
+    chunks = rows.chunks(JUDGE_CHUNK_ROWS)
     connection = await driver_connection(session)
+    accepted = 0
+    rejected: list[RejectedRow] = []
+    pending = asyncio.ensure_future(to_thread.run_sync(judge, chunks[0]))
+    try:
+        for following in [*chunks[1:], None]:
+            verdicts = await pending
+            if following is not None:
+                pending = asyncio.ensure_future(to_thread.run_sync(judge, following))
+            rejected += verdicts.rejected
+            if verdicts.accepted:
+                accepted += len(verdicts.accepted)
+                await copy_entries(
+                    connection,
+                    accepted=verdicts.accepted,
+                    batch_id=batch_id,
+                    institution=institution,
+                    received_at=received_at,
+                )
+    finally:
+        if not pending.done():
+            with contextlib.suppress(Exception):
+                await pending
+    rejected.sort(key=lambda row: row.row)
+    return accepted, rejected
+
+
+async def copy_entries(
+    connection: asyncpg.Connection,
+    *,
+    accepted: list[tuple[int, ViolatorListRow]],
+    batch_id: uuid.UUID,
+    institution: str,
+    received_at: datetime,
+) -> None:
     await connection.copy_records_to_table(
         ViolatorListEntry.__tablename__,
         schema_name=SCHEMA,
@@ -252,8 +304,13 @@ async def store_entries(
             for number, row in accepted
         ],
     )
-    # The status lines and the messages are made by the database from the entries just
-    # written: no per-row work left in Python.
+
+
+async def announce_entries(
+    session: AsyncSession, *, batch_id: uuid.UUID, correlation_id: str
+) -> None:
+    """The entries' first status lines and their messages, made by the database from the
+    entries just written (one INSERT ... SELECT each): no per-row work left in Python."""
     await session.execute(
         text(
             f"INSERT INTO {SCHEMA}.submission_status_event (submission_id, status, occurred_at) "
