@@ -2,8 +2,10 @@
 accepted row, its first status line and its violator_list.entry_received message, all in the
 request's one transaction.
 
-A list may hold 100,000 rows, so entries, status lines and outbox rows go in by COPY on the
-session's own connection (same transaction) rather than one ORM object each.
+A list may hold 100,000 rows, so no ORM object per row: entries go in by COPY on the session's
+own connection (same transaction), a slice at a time while the next slice is judged; their
+status lines and outbox rows are then made by the database from them, one INSERT ... SELECT
+each.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any, Literal
 
 import asyncpg
 from anyio import to_thread
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -105,11 +108,12 @@ class PostedList:
     rows: ReadRows
 
 
-def check_batch_key(value: str | None) -> str:
-    from pydantic import TypeAdapter, ValidationError
+BATCH_KEY: TypeAdapter[str] = TypeAdapter(BatchKey)
 
+
+def check_batch_key(value: str | None) -> str:
     try:
-        key: str = TypeAdapter(BatchKey).validate_python(value)
+        key = BATCH_KEY.validate_python(value)
     except ValidationError as exc:
         raise ListUnreadable(
             "The batch key is missing or not valid: 1 to 128 printable ASCII characters.",
