@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import MetaData
+import asyncpg
+from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -66,3 +67,19 @@ async def unit_of_work(
     """One transaction: committed when the block ends, rolled back if it raises."""
     async with sessionmaker() as session, session.begin():
         yield session
+
+
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under the session, inside the session's open transaction, for
+    bulk work (COPY) that SQLAlchemy's statements would do row by row.
+
+    The driver's transaction starts lazily with the session's first statement; one is run if
+    none has been, so that COPY can never commit on its own.
+    """
+    connection = await (await session.connection()).get_raw_connection()
+    driver: asyncpg.Connection = connection.driver_connection
+    if not driver.is_in_transaction():
+        await session.execute(text("SELECT 1"))
+    if not driver.is_in_transaction():
+        raise RuntimeError("the session's connection is not in a transaction")
+    return driver

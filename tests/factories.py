@@ -181,3 +181,56 @@ async def open_report_case(
             session, report=report, settings=settings, correlation_id="test"
         )
     return cases[0].id
+
+
+VIOLATOR_LIST_COLUMNS = (
+    "employee_ref",
+    "name",
+    "designation",
+    "office",
+    "rule",
+    "platform",
+    "finding",
+    "found_on",
+    "institution_finding_ref",
+    "notice_and_reply_on_record",
+)
+
+
+def violator_row(number: int = 1, **overrides: Any) -> dict[str, Any]:
+    """One valid row of an MTI's violator list."""
+    row: dict[str, Any] = {
+        "employee_ref": f"MTI-EMP-{number:06d}",
+        "name": "Dr. Sana Iqbal",
+        "designation": "Assistant Professor",
+        "office": "Department of Medicine",
+        "rule": "CR1964-22",
+        "platform": "facebook",
+        "finding": "Posted remarks on a ward's shortages capable of embarrassing the government.",
+        "found_on": "2026-10-15",
+        "institution_finding_ref": f"INQ/2026/{number:06d}",
+        "notice_and_reply_on_record": False,
+    }
+    row.update(overrides)
+    return row
+
+
+def violator_list_csv(rows: list[dict[str, Any]], columns: tuple[str, ...] | None = None) -> bytes:
+    """The rows as a UTF-8 CSV with a header row."""
+    import csv
+    import io
+
+    names = columns or VIOLATOR_LIST_COLUMNS
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(names)
+    for row in rows:
+        writer.writerow(
+            [
+                str(row.get(name, "")).lower()
+                if isinstance(row.get(name), bool)
+                else row.get(name, "")
+                for name in names
+            ]
+        )
+    return buffer.getvalue().encode("utf-8")

@@ -10,6 +10,8 @@ from services.intake.evidence.router import router as evidence_router
 from services.intake.permissions.router import router as permissions_router
 from services.intake.reports.router import router as reports_router
 from services.intake.settings import get_settings
+from services.intake.violator_lists.router import PATH as VIOLATOR_LISTS_PATH
+from services.intake.violator_lists.router import router as violator_lists_router
 from services.intake.webhooks.router import router as webhooks_router
 from shared.catalogue_replica import rules_replica_loaded
 from shared.http import create_service_app
@@ -30,7 +32,17 @@ def create_app() -> FastAPI:
         ),
         settings=settings,
         readiness_checks={"rules catalogue": rules_replica_ready},
-        routers=[reports_router, evidence_router, permissions_router, webhooks_router],
-        # Snapshot uploads have their own cap; every other body keeps MAX_REQUEST_BYTES.
-        body_limits_by_path={UPLOAD_PATH: settings.evidence_max_bytes},
+        routers=[
+            reports_router,
+            evidence_router,
+            permissions_router,
+            violator_lists_router,
+            webhooks_router,
+        ],
+        # Snapshot uploads and 100,000-row violator lists take large bodies; every other route
+        # keeps MAX_REQUEST_BYTES.
+        body_limits_by_path={
+            UPLOAD_PATH: settings.evidence_max_bytes,
+            VIOLATOR_LISTS_PATH: settings.violator_list_max_bytes,
+        },
     )

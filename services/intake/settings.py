@@ -39,6 +39,15 @@ class IntakeSettings(ServiceSettings):
     # within this many days is linked to it rather than opening a second case.
     duplicate_window_days: int = Field(default=30, ge=0)
 
+    # A violator list may hold this many rows; a longer one is refused whole (422).
+    violator_list_max_rows: int = Field(default=100_000, ge=1)
+    # The body cap of POST /v1/violator-lists alone (other routes keep MAX_REQUEST_BYTES): a
+    # 100,000-row CSV is some 25 MB, its JSON form some 40 MB; 50 MB and more is refused (413).
+    violator_list_max_bytes: int = Field(default=45 * 1024 * 1024, ge=1)
+    # The statement timeout inside a list's transaction (COPY of 100,000 rows and the
+    # INSERT ... SELECTs after it), in place of DATABASE_STATEMENT_TIMEOUT_MS.
+    violator_list_statement_timeout_ms: int = Field(default=120_000, ge=1)
+
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> IntakeSettings:
         self.refuse_development_pseudonym_key()

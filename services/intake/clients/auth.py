@@ -66,3 +66,16 @@ def department_client(scope: str) -> Callable[[ClientCredential], Awaitable[Clie
         return client
 
     return check
+
+
+def institution_client(scope: str) -> Callable[[ClientCredential], Awaitable[ClientCredential]]:
+    """A client with the scope that speaks for a Medical Teaching Institution."""
+    with_scope = client_with_scope(scope)
+
+    async def check(client: CurrentClient) -> ClientCredential:
+        await with_scope(client)
+        if client.organisation_kind != "institution":
+            raise Forbidden("Only a Medical Teaching Institution's credential may do this.")
+        return client
+
+    return check

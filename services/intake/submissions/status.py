@@ -16,10 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.intake.permissions.models import PermissionRequest
 from services.intake.reports.models import Report
 from services.intake.submissions.models import SubmissionStatusColumns, SubmissionStatusEvent
+from services.intake.violator_lists.models import ViolatorListEntry
 from services.intake.webhooks.service import stage_status_deliveries
 
 # Every model carrying SubmissionStatusColumns, so one event finds its submission.
-STATUS_HOLDERS: tuple[type[SubmissionStatusColumns], ...] = (Report, PermissionRequest)
+STATUS_HOLDERS: tuple[type[SubmissionStatusColumns], ...] = (
+    Report,
+    PermissionRequest,
+    ViolatorListEntry,
+)
 
 
 def start_status(

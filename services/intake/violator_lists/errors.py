@@ -1,0 +1,31 @@
+"""Why a whole list is refused (as opposed to one of its rows)."""
+
+from __future__ import annotations
+
+from shared.errors import InvalidInput, NotFound, ProblemError
+
+
+class ListUnreadable(InvalidInput):
+    """The body cannot be read as the list it claims to be: not UTF-8, no header, columns
+    missing or unknown, JSON that is not a list object. Nothing is stored."""
+
+    code = "violator-list-unreadable"
+    title = "The violator list cannot be read"
+
+
+class ListTooLong(InvalidInput):
+    code = "violator-list-too-long"
+    title = "The violator list has too many rows"
+
+
+class UnsupportedListType(ProblemError):
+    """The body is neither CSV nor JSON, or its content is not what its label says (a PNG or
+    a zip sent as text/csv)."""
+
+    status = 415
+    code = "unsupported-media-type"
+    title = "The body is not of a type this endpoint takes"
+
+
+class BatchNotFound(NotFound):
+    code = "violator-list-not-found"

@@ -1,0 +1,371 @@
+"""Accepting violator lists: read the body, judge each row, then store the batch, one entry per
+accepted row, its first status line and its violator_list.entry_received message, all in the
+request's one transaction.
+
+A list may hold 100,000 rows, so no ORM object per row: entries go in by COPY on the session's
+own connection (same transaction), a slice at a time while the next slice is judged; their
+status lines and outbox rows are then made by the database from them, one INSERT ... SELECT
+each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any, Literal
+
+import asyncpg
+from anyio import to_thread
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.intake.base import SCHEMA
+from services.intake.catalogue.models import RuleReference
+from services.intake.clients.models import ClientCredential
+from services.intake.settings import IntakeSettings
+from services.intake.violator_lists.errors import BatchNotFound, ListUnreadable
+from services.intake.violator_lists.models import ViolatorListBatch, ViolatorListEntry
+from services.intake.violator_lists.parsing import (
+    ReadRows,
+    RowVerdicts,
+    judge_rows,
+    read_csv,
+    read_json,
+    rules_named,
+)
+from services.intake.violator_lists.schemas import BatchKey, RejectedRow, ViolatorListRow
+from shared.db import driver_connection, utcnow
+from shared.errors import FieldProblem
+from shared.messages import ViolatorListEntryReceived
+from shared.outbox import stage_selected_messages
+
+SourceFormat = Literal["csv", "json"]
+
+ENTRY_COPY_COLUMNS = (
+    "batch_id",
+    "row_number",
+    "institution",
+    "employee_ref",
+    "name",
+    "designation",
+    "office",
+    "rule",
+    "platform",
+    "finding",
+    "found_on",
+    "institution_finding_ref",
+    "notice_and_reply_on_record",
+    "received_at",
+    "status",
+    "status_changed_at",
+)
+FIRST_STATUS = "received"
+# Rows judged per slice: big enough that each COPY is worth its round trip, small enough that
+# judging the next slice overlaps copying this one.
+JUDGE_CHUNK_ROWS = 10_000
+
+# violator_list.entry_received's payload, field by field, from an entry's row. Checked against
+# the contract when the module loads, so the two cannot drift apart unnoticed.
+ENTRY_PAYLOAD_COLUMNS = {
+    "entry_id": "id",
+    "batch_id": "batch_id",
+    "row_number": "row_number",
+    "institution": "institution",
+    "employee_ref": "employee_ref",
+    "name": "name",
+    "designation": "designation",
+    "office": "office",
+    "rule": "rule",
+    "platform": "platform",
+    "finding": "finding",
+    "found_on": "found_on",
+    "institution_finding_ref": "institution_finding_ref",
+    "notice_and_reply_on_record": "notice_and_reply_on_record",
+    "received_at": "received_at",
+}
+if set(ENTRY_PAYLOAD_COLUMNS) != set(ViolatorListEntryReceived.model_fields):
+    raise RuntimeError("ENTRY_PAYLOAD_COLUMNS no longer matches ViolatorListEntryReceived")
+ENTRY_PAYLOADS = (
+    "SELECT jsonb_build_object("
+    + ", ".join(f"'{field}', {column}" for field, column in ENTRY_PAYLOAD_COLUMNS.items())
+    + f") AS payload FROM {SCHEMA}.violator_list_entry WHERE batch_id = :batch_id"
+)
+
+
+@dataclass(frozen=True)
+class PostedList:
+    """A list as read from the body, before its rows are judged."""
+
+    batch_key: str
+    source_format: SourceFormat
+    rows: ReadRows
+
+
+BATCH_KEY: TypeAdapter[str] = TypeAdapter(BatchKey)
+
+
+def check_batch_key(value: str | None) -> str:
+    try:
+        key = BATCH_KEY.validate_python(value)
+    except ValidationError as exc:
+        raise ListUnreadable(
+            "The batch key is missing or not valid: 1 to 128 printable ASCII characters.",
+            errors=[FieldProblem(field="batch_key", message=exc.errors()[0]["msg"])],
+        ) from exc
+    return key
+
+
+def read_posted_list(
+    body: bytes, *, source_format: SourceFormat, batch_key: str | None, max_rows: int
+) -> PostedList:
+    """The list in the body; refuses the whole list (nothing stored) if it cannot be read."""
+    if source_format == "csv":
+        key = check_batch_key(batch_key)
+        return PostedList(
+            batch_key=key, source_format="csv", rows=read_csv(body, max_rows=max_rows)
+        )
+    if batch_key is not None:
+        raise ListUnreadable(
+            "A JSON list carries its batch key in the body, not in the query.",
+            errors=[FieldProblem(field="batch_key", message="send it in the JSON body")],
+        )
+    key, rows = read_json(body, max_rows=max_rows)
+    return PostedList(batch_key=check_batch_key(key), source_format="json", rows=rows)
+
+
+async def find_batch(
+    session: AsyncSession, *, institution: str, batch_key: str
+) -> ViolatorListBatch | None:
+    return await session.scalar(
+        select(ViolatorListBatch).where(
+            ViolatorListBatch.institution == institution,
+            ViolatorListBatch.batch_key == batch_key,
+        )
+    )
+
+
+async def known_rules(session: AsyncSession, codes: set[str]) -> set[str]:
+    if not codes:
+        return set()
+    return set(
+        (
+            await session.scalars(select(RuleReference.code).where(RuleReference.code.in_(codes)))
+        ).all()
+    )
+
+
+async def accept_violator_list(
+    session: AsyncSession,
+    *,
+    posted: PostedList,
+    client: ClientCredential,
+    settings: IntakeSettings,
+    correlation_id: str,
+) -> tuple[ViolatorListBatch, bool]:
+    """Judge and store the list. Returns the batch and whether it is new; a batch key the
+    institution has used before returns that first batch and creates nothing."""
+    institution = client.organisation_code
+    earlier = await find_batch(session, institution=institution, batch_key=posted.batch_key)
+    if earlier is not None:
+        return earlier, False
+    now = utcnow()
+    batch_id = uuid.uuid4()
+    # A concurrent post of the same key: the unique key decides, the loser returns the winner's.
+    # The counts are filled in once the rows are judged, in this same transaction.
+    inserted = await session.scalar(
+        insert(ViolatorListBatch)
+        .values(
+            id=batch_id,
+            institution=institution,
+            batch_key=posted.batch_key,
+            client_credential_id=client.id,
+            source_format=posted.source_format,
+            status="processed",
+            total_rows=len(posted.rows),
+            accepted_rows=0,
+            rejected_rows=0,
+            rejections=[],
+            received_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["institution", "batch_key"])
+        .returning(ViolatorListBatch.id)
+    )
+    if inserted is None:
+        winner = await find_batch(session, institution=institution, batch_key=posted.batch_key)
+        if winner is None:  # pragma: no cover - the conflicting row is committed by then
+            raise RuntimeError("batch key conflict without a committed batch")
+        return winner, False
+    # A whole list's statements run longer than a single report's; only this transaction's
+    # limit is raised.
+    await session.execute(
+        text(f"SET LOCAL statement_timeout = {int(settings.violator_list_statement_timeout_ms)}")
+    )
+    rules = await known_rules(session, rules_named(posted.rows))
+    accepted, rejected = await judge_and_copy_entries(
+        session,
+        rows=posted.rows,
+        judge=partial(judge_rows, known_rules=rules, today=now.date()),
+        batch_id=batch_id,
+        institution=institution,
+        received_at=now,
+    )
+    if accepted:
+        await announce_entries(session, batch_id=batch_id, correlation_id=correlation_id)
+    await session.execute(
+        update(ViolatorListBatch)
+        .where(ViolatorListBatch.id == batch_id)
+        .values(
+            accepted_rows=accepted,
+            rejected_rows=len(rejected),
+            rejections=[row.model_dump(mode="json") for row in rejected],
+        )
+    )
+    batch = await session.get_one(ViolatorListBatch, batch_id)
+    return batch, True
+
+
+async def judge_and_copy_entries(
+    session: AsyncSession,
+    *,
+    rows: ReadRows,
+    judge: Callable[[ReadRows], RowVerdicts],
+    batch_id: uuid.UUID,
+    institution: str,
+    received_at: datetime,
+) -> tuple[int, list[RejectedRow]]:
+    """Judge the rows a slice at a time and COPY each slice's accepted rows as entries; returns
+    how many were accepted, and the rejected rows in row order.
+
+    Judging is Python's CPU and COPY is the database's, so they overlap: the next slice is
+    judged in a thread (off the event loop) while this one is copied.
+    """
+    chunks = rows.chunks(JUDGE_CHUNK_ROWS)
+    connection = await driver_connection(session)
+    accepted = 0
+    rejected: list[RejectedRow] = []
+    pending = asyncio.ensure_future(to_thread.run_sync(judge, chunks[0]))
+    try:
+        for following in [*chunks[1:], None]:
+            verdicts = await pending
+            if following is not None:
+                pending = asyncio.ensure_future(to_thread.run_sync(judge, following))
+            rejected += verdicts.rejected
+            if verdicts.accepted:
+                accepted += len(verdicts.accepted)
+                await copy_entries(
+                    connection,
+                    accepted=verdicts.accepted,
+                    batch_id=batch_id,
+                    institution=institution,
+                    received_at=received_at,
+                )
+    finally:
+        if not pending.done():
+            with contextlib.suppress(Exception):
+                await pending
+    rejected.sort(key=lambda row: row.row)
+    return accepted, rejected
+
+
+async def copy_entries(
+    connection: asyncpg.Connection,
+    *,
+    accepted: list[tuple[int, ViolatorListRow]],
+    batch_id: uuid.UUID,
+    institution: str,
+    received_at: datetime,
+) -> None:
+    await connection.copy_records_to_table(
+        ViolatorListEntry.__tablename__,
+        schema_name=SCHEMA,
+        columns=ENTRY_COPY_COLUMNS,
+        records=[
+            (
+                batch_id,
+                number,
+                institution,
+                row["employee_ref"],
+                row["name"],
+                row["designation"],
+                row.get("office"),
+                row["rule"],
+                row.get("platform", "other"),
+                row["finding"],
+                row["found_on"],
+                row["institution_finding_ref"],
+                row.get("notice_and_reply_on_record", False),
+                received_at,
+                FIRST_STATUS,
+                received_at,
+            )
+            for number, row in accepted
+        ],
+    )
+
+
+async def announce_entries(
+    session: AsyncSession, *, batch_id: uuid.UUID, correlation_id: str
+) -> None:
+    """The entries' first status lines and their messages, made by the database from the
+    entries just written (one INSERT ... SELECT each): no per-row work left in Python."""
+    await session.execute(
+        text(
+            f"INSERT INTO {SCHEMA}.submission_status_event (submission_id, status, occurred_at) "
+            f"SELECT id, status, status_changed_at FROM {SCHEMA}.violator_list_entry "
+            "WHERE batch_id = :batch_id"
+        ),
+        {"batch_id": batch_id},
+    )
+    await stage_selected_messages(
+        session,
+        payload_type=ViolatorListEntryReceived,
+        payloads=ENTRY_PAYLOADS,
+        params={"batch_id": batch_id},
+        producer="intake",
+        correlation_id=correlation_id,
+    )
+
+
+async def get_institution_batch(
+    session: AsyncSession, *, batch_id: uuid.UUID, institution: str
+) -> ViolatorListBatch:
+    """The batch if the institution posted it; 404 otherwise, whether or not it exists."""
+    batch = await session.scalar(
+        select(ViolatorListBatch).where(
+            ViolatorListBatch.id == batch_id, ViolatorListBatch.institution == institution
+        )
+    )
+    if batch is None:
+        raise BatchNotFound(f"No violator list {batch_id} for this institution.")
+    return batch
+
+
+async def batch_entries(
+    session: AsyncSession, *, batch_id: uuid.UUID, offset: int, limit: int
+) -> tuple[list[ViolatorListEntry], int]:
+    entries = (
+        await session.scalars(
+            select(ViolatorListEntry)
+            .where(ViolatorListEntry.batch_id == batch_id)
+            .order_by(ViolatorListEntry.row_number)
+            .offset(offset)
+            .limit(limit)
+        )
+    ).all()
+    total = await session.scalar(
+        select(func.count())
+        .select_from(ViolatorListEntry)
+        .where(ViolatorListEntry.batch_id == batch_id)
+    )
+    return list(entries), int(total or 0)
+
+
+def rejections_page(batch: ViolatorListBatch, *, offset: int, limit: int) -> list[dict[str, Any]]:
+    return batch.rejections[offset : offset + limit]
