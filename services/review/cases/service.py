@@ -6,7 +6,7 @@ are `procedure`; the scheduled sweeps are `deadline_sweeps`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -71,23 +71,46 @@ async def open_cases_for_report(
             reported_at=report.received_at,
             updated_at=utcnow(),
         )
-        session.add(case)
-        session.add(
-            CaseEvent(
-                case_id=case.id,
-                from_state=None,
-                to_state=CaseState.RECEIVED,
+        cases.append(
+            await open_case(
+                session,
+                case=case,
                 reason="opened from a report",
-                occurred_at=case.updated_at,
+                settings=settings,
+                correlation_id=correlation_id,
             )
         )
-        await session.flush()
-        if unit_id is not None and await assign_case(session, case=case, settings=settings):
-            await announce_status(
-                session, case=case, status="assigned", correlation_id=correlation_id
-            )
-        cases.append(case)
     return cases
+
+
+async def open_case(
+    session: AsyncSession,
+    *,
+    case: Case,
+    reason: str,
+    details: Sequence[object] = (),
+    settings: ReviewSettings,
+    correlation_id: str,
+) -> Case:
+    """Record a new case (in state received, built by its kind's opener) with its opening
+    event and its kind's own detail rows, then assign it at once when an eligible member exists
+    and tell intake. Every kind of case is opened here, so every kind is assigned alike."""
+    session.add(case)
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            from_state=None,
+            to_state=CaseState.RECEIVED,
+            reason=reason,
+            occurred_at=case.updated_at,
+        )
+    )
+    await session.flush()
+    session.add_all(details)
+    await session.flush()
+    if case.unit_id is not None and await assign_case(session, case=case, settings=settings):
+        await announce_status(session, case=case, status="assigned", correlation_id=correlation_id)
+    return case
 
 
 async def cases_for_member(

@@ -13,12 +13,11 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.review.cases.assignment_service import assign_case
 from services.review.cases.history import announce_status, move_case
 from services.review.cases.lifecycle import CaseState, IllegalTransition
-from services.review.cases.models import Case, CaseEvent, Notice
+from services.review.cases.models import Case, Notice
 from services.review.cases.procedure import begin_review, require_assignee
-from services.review.cases.service import unit_for_organisation
+from services.review.cases.service import open_case, unit_for_organisation
 from services.review.institutional_findings.models import InstitutionalFinding
 from services.review.institutional_findings.schemas import RecordAcceptanceCreate
 from services.review.settings import ReviewSettings
@@ -90,39 +89,31 @@ async def open_case_for_entry(
         reported_at=entry.received_at,
         updated_at=now,
     )
-    session.add(case)
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            from_state=None,
-            to_state=CaseState.RECEIVED,
-            reason=(
-                f"opened for confirmation from {entry.institution}'s violator list "
-                f"(finding {entry.institution_finding_ref}, row {entry.row_number})"
-            ),
-            occurred_at=now,
-        )
+    return await open_case(
+        session,
+        case=case,
+        reason=(
+            f"opened for confirmation from {entry.institution}'s violator list "
+            f"(finding {entry.institution_finding_ref}, row {entry.row_number})"
+        ),
+        details=[
+            InstitutionalFinding(
+                case_id=case.id,
+                entry_id=entry.entry_id,
+                batch_id=entry.batch_id,
+                row_number=entry.row_number,
+                institution=entry.institution,
+                institution_finding_ref=entry.institution_finding_ref,
+                rule=entry.rule,
+                platform=entry.platform,
+                finding=entry.finding,
+                found_on=entry.found_on,
+                notice_and_reply_on_record=entry.notice_and_reply_on_record,
+            )
+        ],
+        settings=settings,
+        correlation_id=correlation_id,
     )
-    await session.flush()
-    session.add(
-        InstitutionalFinding(
-            case_id=case.id,
-            entry_id=entry.entry_id,
-            batch_id=entry.batch_id,
-            row_number=entry.row_number,
-            institution=entry.institution,
-            institution_finding_ref=entry.institution_finding_ref,
-            rule=entry.rule,
-            platform=entry.platform,
-            finding=entry.finding,
-            found_on=entry.found_on,
-            notice_and_reply_on_record=entry.notice_and_reply_on_record,
-        )
-    )
-    await session.flush()
-    if unit_id is not None and await assign_case(session, case=case, settings=settings):
-        await announce_status(session, case=case, status="assigned", correlation_id=correlation_id)
-    return case
 
 
 async def finding_of(session: AsyncSession, *, case: Case) -> InstitutionalFinding | None:

@@ -16,13 +16,12 @@ from typing import cast
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.review.cases.assignment_service import assign_case
 from services.review.cases.errors import CaseNotFound
 from services.review.cases.history import announce_status, move_case
 from services.review.cases.lifecycle import CaseState
 from services.review.cases.models import Case, CaseEvent
 from services.review.cases.procedure import begin_review, require_assignee
-from services.review.cases.service import unit_for_organisation
+from services.review.cases.service import open_case, unit_for_organisation
 from services.review.permissions.errors import AlreadyDecided, NotAPermissionCase
 from services.review.permissions.models import PermissionApplication, PermissionDecisionRecord
 from services.review.permissions.schemas import PermissionDecisionCreate
@@ -80,36 +79,28 @@ async def open_permission_case(
         reported_at=request.received_at,
         updated_at=now,
     )
-    session.add(case)
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            from_state=None,
-            to_state=CaseState.RECEIVED,
-            reason=f"opened from a {request.kind.replace('_', ' ')} permission request",
-            occurred_at=now,
-        )
+    return await open_case(
+        session,
+        case=case,
+        reason=f"opened from a {request.kind.replace('_', ' ')} permission request",
+        details=[
+            PermissionApplication(
+                case_id=case.id,
+                request_id=request.request_id,
+                kind=request.kind,
+                account_handle=request.account_handle,
+                account_url=request.account_url,
+                purpose=request.purpose,
+                account_purpose=request.account_purpose,
+                moderators=[moderator.model_dump(mode="json") for moderator in request.moderators],
+                applicant=applicant.model_dump(mode="json") if applicant else None,
+                renewal_of=request.renewal_of,
+                received_at=request.received_at,
+            )
+        ],
+        settings=settings,
+        correlation_id=correlation_id,
     )
-    await session.flush()
-    session.add(
-        PermissionApplication(
-            case_id=case.id,
-            request_id=request.request_id,
-            kind=request.kind,
-            account_handle=request.account_handle,
-            account_url=request.account_url,
-            purpose=request.purpose,
-            account_purpose=request.account_purpose,
-            moderators=[moderator.model_dump(mode="json") for moderator in request.moderators],
-            applicant=applicant.model_dump(mode="json") if applicant else None,
-            renewal_of=request.renewal_of,
-            received_at=request.received_at,
-        )
-    )
-    await session.flush()
-    if unit_id is not None and await assign_case(session, case=case, settings=settings):
-        await announce_status(session, case=case, status="assigned", correlation_id=correlation_id)
-    return case
 
 
 def decision_problems(decision_in: PermissionDecisionCreate, *, today: date) -> list[FieldProblem]:
