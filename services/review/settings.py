@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 
 from pydantic import Field, model_validator
@@ -13,6 +14,9 @@ from shared.settings import ServiceSettings
 class ReviewSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="REVIEW_", extra="ignore", frozen=True)
 
+    # Public holidays, skipped like weekends by every working-day count (reply windows, stage
+    # deadlines). A JSON list of ISO dates: REVIEW_PUBLIC_HOLIDAYS='["2026-12-25"]'.
+    public_holidays: frozenset[date] = frozenset()
     # Used when a case's rules are not (yet) in the local catalogue replica.
     default_reply_window_working_days: int = Field(default=14, ge=1, le=90)
 

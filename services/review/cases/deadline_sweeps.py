@@ -57,7 +57,11 @@ def stage_cutoffs(settings: ReviewSettings, *, today: date) -> list[StageCutoff]
         StageCutoff(
             state=state,
             deadline_working_days=days,
-            untouched_before=datetime.combine(overdue_before(today, days), time(), tzinfo=UTC),
+            untouched_before=datetime.combine(
+                overdue_before(today, days, holidays=settings.public_holidays),
+                time(),
+                tzinfo=UTC,
+            ),
         )
         for state, days in stage_deadlines(settings).items()
     ]

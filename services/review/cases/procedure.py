@@ -88,7 +88,9 @@ async def serve_notice(
     notice = Notice(
         case_id=case.id,
         allegations=notice_in.allegations,
-        reply_due_on=add_working_days(case.updated_at.date(), days),
+        reply_due_on=add_working_days(
+            case.updated_at.date(), days, holidays=settings.public_holidays
+        ),
         issued_by=member.id,
         issued_at=case.updated_at,
     )
