@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.review.cases.metrics import refresh_case_gauges
 from services.review.cases.router import router as cases_router
 from services.review.institutional_findings.router import router as institutional_findings_router
+from services.review.meetings.router import router as meetings_router
 from services.review.permissions.router import router as permissions_router
 from services.review.settings import get_settings
 from services.review.units.router import router as units_router
@@ -30,6 +31,12 @@ def create_app() -> FastAPI:
         ),
         settings=get_settings(),
         readiness_checks={"rules catalogue": rules_replica_ready},
-        routers=[cases_router, institutional_findings_router, permissions_router, units_router],
+        routers=[
+            cases_router,
+            institutional_findings_router,
+            permissions_router,
+            units_router,
+            meetings_router,
+        ],
         state_gauges={"cases": refresh_case_gauges},
     )

@@ -36,3 +36,14 @@ def overdue_before(today: date, days: int, *, holidays: Collection[date] = ()) -
     while add_working_days(touched_on - timedelta(days=1), days, holidays=holidays) >= today:
         touched_on -= timedelta(days=1)
     return touched_on
+
+
+def working_days_between(start: date, end: date, *, holidays: Collection[date] = ()) -> int:
+    """Working days after `start` up to and including `end` (0 when end is not after start)."""
+    days = 0
+    current = start
+    while current < end:
+        current += timedelta(days=1)
+        if current.weekday() not in WEEKEND and current not in holidays:
+            days += 1
+    return days
