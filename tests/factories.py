@@ -13,6 +13,7 @@ from services.intake.clients.service import issue_client_credential
 from services.review.units.models import MemberRole
 from services.review.units.service import add_member, create_unit, issue_member_credential
 from shared.db import unit_of_work
+from shared.messages import ReportReceived
 
 
 def unique_code(prefix: str) -> str:
@@ -136,8 +137,7 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def open_report_case(
-    sessionmaker: async_sessionmaker[AsyncSession],
+def report_received(
     *,
     department: str,
     rules_alleged: tuple[str, ...] = ("CR1964-22",),
@@ -145,17 +145,15 @@ async def open_report_case(
     reporter_office: str = "Complaints Cell",
     subject_employee_ref: str | None = None,
     subject_office: str = "District Headquarters Hospital",
-) -> uuid.UUID:
-    """review's effect of a report.received message, applied directly: returns the case id."""
-    from services.review.cases.service import open_cases_for_report
+) -> ReportReceived:
+    """A report.received message as intake would send it, about one subject."""
     from services.review.settings import get_settings
     from shared.db import utcnow
-    from shared.messages import AllegedSubject, ReportReceived
+    from shared.messages import AllegedSubject
     from shared.pseudonyms import pseudonym
 
-    settings = get_settings()
-    key = settings.pseudonym_key.get_secret_value()
-    report = ReportReceived(
+    key = get_settings().pseudonym_key.get_secret_value()
+    return ReportReceived(
         report_id=uuid.uuid4(),
         department=department,
         subjects=[
@@ -176,9 +174,33 @@ async def open_report_case(
         reporter_office_ref=pseudonym(key, kind="office", value=reporter_office),
         received_at=utcnow(),
     )
+
+
+async def open_report_case(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    department: str,
+    rules_alleged: tuple[str, ...] = ("CR1964-22",),
+    reporter_employee_ref: str = "EMP-REPORTER",
+    reporter_office: str = "Complaints Cell",
+    subject_employee_ref: str | None = None,
+    subject_office: str = "District Headquarters Hospital",
+) -> uuid.UUID:
+    """review's effect of a report.received message, applied directly: returns the case id."""
+    from services.review.cases.service import open_cases_for_report
+    from services.review.settings import get_settings
+
+    report = report_received(
+        department=department,
+        rules_alleged=rules_alleged,
+        reporter_employee_ref=reporter_employee_ref,
+        reporter_office=reporter_office,
+        subject_employee_ref=subject_employee_ref,
+        subject_office=subject_office,
+    )
     async with unit_of_work(sessionmaker) as session:
         cases = await open_cases_for_report(
-            session, report=report, settings=settings, correlation_id="test"
+            session, report=report, settings=get_settings(), correlation_id="test"
         )
     return cases[0].id
 

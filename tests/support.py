@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -56,6 +57,13 @@ async def relay_outboxes(sessionmaker: async_sessionmaker[AsyncSession], queue: 
         )
         handed += await relay.relay_pending()
     return handed
+
+
+async def run_workers(service: Service, queue: ArqRedis, *, count: int) -> int:
+    """Run `count` workers of one service at once until its queue is empty (each with its own
+    engine, as separate processes would have); returns jobs completed by all."""
+    done = await asyncio.gather(*(run_worker(service, queue) for _ in range(count)))
+    return sum(done)
 
 
 async def run_worker(service: Service, queue: ArqRedis) -> int:

@@ -344,6 +344,57 @@ async def figure_v2(context: BenchContext) -> Figure:
     )
 
 
+V1_CASES = 1_000
+V1_WORKERS = 4
+
+
+async def figure_v1(context: BenchContext) -> Figure:
+    """V1: cases assigned per second when 1,000 reports arrive at once and 4 review workers take
+    them together (each case opened, assigned by the load rule and announced), checked to be
+    exactly once and even."""
+    import importlib
+    import os
+    import sys
+
+    from services.review.settings import get_settings as review_settings
+    from shared.queue import create_queue_pool
+    from tests.review.bursts import assignment_burst
+
+    # In-process workers of their own, on the bench's database and a queue nobody else reads.
+    os.environ["DATABASE_URL"] = context.database_url
+    os.environ["QUEUE_PREFIX"] = f"bench-v1-{uuid.uuid4().hex[:8]}"
+    review_settings.cache_clear()
+    if "services.review.worker" in sys.modules:
+        importlib.reload(sys.modules["services.review.worker"])
+    maker, engine = await bench_sessionmaker(context.database_url)
+    queue = await create_queue_pool(ServiceSettings())
+    department = unique_code("V1")
+    unit = await create_unit_with_members(maker, jurisdiction=[department], member_count=8)
+    try:
+        burst = await assignment_burst(
+            maker, queue, department=department, cases=V1_CASES, workers=V1_WORKERS
+        )
+    finally:
+        await queue.aclose()
+        await engine.dispose()
+    load = burst.load
+    exact = (
+        {report for report, _, _ in burst.cases} == burst.sent
+        and all(assignments == 1 for _, _, assignments in burst.cases)
+        and set(load) == {member.id for member in unit.members}
+    )
+    spread = max(load.values()) - min(load.values()) if load else 0
+    return Figure(
+        value=V1_CASES / burst.seconds,
+        target=">= 500",
+        unit="assignments/s",
+        detail=(
+            f"{V1_CASES:,} cases, {V1_WORKERS} workers, 8 members: {burst.seconds:.2f} s; "
+            f"each assigned exactly once: {exact}; load spread {spread} (at most 1 allowed)"
+        ),
+    )
+
+
 B2_ROWS = 100_000
 B2_RULES = ("CR1964-22", "CR1964-18")
 B2_PLATFORMS = ("facebook", "x", "whatsapp", "instagram", "tiktok", "youtube", "other")
@@ -448,6 +499,7 @@ async def figure_b2(context: BenchContext) -> Figure:
 FIGURES: dict[str, Callable[[BenchContext], Awaitable[Figure]]] = {
     "L1": figure_l1,
     "B1": figure_b1,
+    "V1": figure_v1,
     "V2": figure_v2,
     # Last: its 100,000 messages keep the relay and review busy for a while after it.
     "B2": figure_b2,
