@@ -11,6 +11,7 @@ from services.registry.ledger.router import audit_router, violations_router
 from services.registry.permissions.router import official_accounts_router, permissions_router
 from services.registry.sanctions.router import router as sanctions_router
 from services.registry.settings import get_settings
+from services.registry.statistics.router import router as statistics_router
 from shared.http import create_service_app
 
 
@@ -31,6 +32,7 @@ def create_app() -> FastAPI:
             permissions_router,
             official_accounts_router,
             audit_router,
+            statistics_router,
         ],
         state_gauges={"ledger": refresh_ledger_gauge},
     )
