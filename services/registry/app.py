@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.registry.catalogue.router import router as catalogue_router
+from services.registry.employees.router import router as employees_router
 from services.registry.ledger.metrics import refresh_ledger_gauge
 from services.registry.ledger.router import audit_router, violations_router
 from services.registry.permissions.router import official_accounts_router, permissions_router
@@ -33,6 +34,7 @@ def create_app() -> FastAPI:
             official_accounts_router,
             audit_router,
             statistics_router,
+            employees_router,
         ],
         state_gauges={"ledger": refresh_ledger_gauge},
     )
