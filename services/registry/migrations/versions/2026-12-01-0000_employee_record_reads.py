@@ -1,6 +1,7 @@
 """The log of reads of employees' personal records: one row per read (who, as what role, whose
 record, why, when). Append-only like the ledger: a trigger refuses UPDATE, DELETE and TRUNCATE,
-so the log an employee is shown is every read there was.
+so the log an employee is shown is every read there was. For the same reason the downgrade is
+refused once the log holds a read.
 
 Revision ID: registry_0006
 Revises: registry_0004
@@ -63,5 +64,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    held = op.get_bind().scalar(sa.text(f"SELECT count(*) FROM {SCHEMA}.{TABLE}"))
+    if held:
+        raise RuntimeError(
+            f"The read log holds {held} reads of employees' records; dropping it would erase "
+            "what employees are entitled to see. Downgrade refused."
+        )
     op.drop_table(TABLE, schema=SCHEMA)
     op.execute(f'DROP FUNCTION "{SCHEMA}".refuse_record_read_change()')
