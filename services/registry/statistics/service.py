@@ -75,16 +75,33 @@ def _not_superseded(as_of: datetime) -> ColumnElement[bool]:
     )
 
 
-def _narrowed(query: Select[Any], record: Any, scope: StatisticsFilter) -> Select[Any]:
-    """The filters on department (of `record`) and effective date (of the violation)."""
+def _narrowed(
+    query: Select[Any], *, scope: StatisticsFilter, counted: Any, violation: Any
+) -> Select[Any]:
+    """The filters: department on the record counted, effective dates on the violation (for a
+    sanction event, the violation it sanctions)."""
     for wanted in (scope.department_scope, scope.department):
         if wanted is not None:
-            query = query.where(record.department == wanted)
+            query = query.where(counted.department == wanted)
     if scope.effective_from is not None:
-        query = query.where(LedgerRecord.effective_on >= scope.effective_from)
+        query = query.where(violation.effective_on >= scope.effective_from)
     if scope.effective_to is not None:
-        query = query.where(LedgerRecord.effective_on <= scope.effective_to)
+        query = query.where(violation.effective_on <= scope.effective_to)
     return query
+
+
+def _impositions(scope: StatisticsFilter) -> tuple[Select[Any], Any]:
+    """The FROM and WHERE of sanctions imposed by as_of (joined to the violation version they
+    sanction, returned too). An imposition counts whatever became of its violation since: a
+    sanction stays on the version it was imposed on."""
+    violation = aliased(LedgerRecord)
+    query = (
+        select()
+        .select_from(LedgerRecord)
+        .join(violation, violation.id == LedgerRecord.violation_id)
+        .where(LedgerRecord.sanction_event == "imposed", LedgerRecord.recorded_at <= scope.as_of)
+    )
+    return _narrowed(query, scope=scope, counted=LedgerRecord, violation=violation), violation
 
 
 def _current_violations(scope: StatisticsFilter) -> Select[Any]:
@@ -94,28 +111,13 @@ def _current_violations(scope: StatisticsFilter) -> Select[Any]:
         LedgerRecord.recorded_at <= scope.as_of,
         _not_superseded(scope.as_of),
     )
-    return _narrowed(query, LedgerRecord, scope)
+    return _narrowed(query, scope=scope, counted=LedgerRecord, violation=LedgerRecord)
 
 
 def _grouped(by: Grouping, scope: StatisticsFilter) -> Select[Any]:
     """(key, count) rows ordered by key. A violation citing two rules counts once under each."""
     if by == "penalty":
-        violation = aliased(LedgerRecord)
-        # Impositions recorded by as_of; the date range applies to the sanctioned violation.
-        keys = (
-            select(LedgerRecord.penalty_code.label("key"))
-            .join(violation, violation.id == LedgerRecord.violation_id)
-            .where(
-                LedgerRecord.sanction_event == "imposed", LedgerRecord.recorded_at <= scope.as_of
-            )
-        )
-        for wanted in (scope.department_scope, scope.department):
-            if wanted is not None:
-                keys = keys.where(LedgerRecord.department == wanted)
-        if scope.effective_from is not None:
-            keys = keys.where(violation.effective_on >= scope.effective_from)
-        if scope.effective_to is not None:
-            keys = keys.where(violation.effective_on <= scope.effective_to)
+        keys = _impositions(scope)[0].add_columns(LedgerRecord.penalty_code.label("key"))
     else:
         keys_of: dict[str, SQLColumnExpression[Any]] = {
             "month": func.to_char(LedgerRecord.effective_on, "YYYY-MM"),
@@ -151,10 +153,8 @@ async def stream_grouped_counts(
 async def counted_total(session: AsyncSession, *, by: Grouping, scope: StatisticsFilter) -> int:
     """How many things the grouping counts: current violations (each once, whatever rules it
     cites), or impositions for the penalty grouping."""
-    if by == "penalty":
-        inner = _grouped(by, scope).subquery()
-        return int(await session.scalar(select(func.coalesce(func.sum(inner.c.count), 0))) or 0)
-    return int(await session.scalar(_current_violations(scope).add_columns(func.count())) or 0)
+    counted = _impositions(scope)[0] if by == "penalty" else _current_violations(scope)
+    return int(await session.scalar(counted.add_columns(func.count())) or 0)
 
 
 async def turnaround_days(session: AsyncSession, *, scope: StatisticsFilter) -> TurnaroundDays:
@@ -183,9 +183,9 @@ async def inconsistent_sanctions(
     whose penalty class differs from the class most often imposed for that rule. A rule with
     a tie between minor and major has no usual class, and nothing under it is flagged: there
     is no practice to depart from."""
-    violation = aliased(LedgerRecord)
+    impositions, violation = _impositions(scope)
     query = (
-        select(
+        impositions.add_columns(
             LedgerRecord.id,
             LedgerRecord.violation_id,
             LedgerRecord.department,
@@ -194,7 +194,6 @@ async def inconsistent_sanctions(
             Penalty.penalty_class,
             func.unnest(violation.rules_cited).label("rule"),
         )
-        .join(violation, violation.id == LedgerRecord.violation_id)
         .join(
             Penalty,
             and_(
@@ -202,16 +201,8 @@ async def inconsistent_sanctions(
                 Penalty.code == LedgerRecord.penalty_code,
             ),
         )
-        .where(LedgerRecord.sanction_event == "imposed", LedgerRecord.recorded_at <= scope.as_of)
         .order_by(LedgerRecord.sequence)
     )
-    for wanted in (scope.department_scope, scope.department):
-        if wanted is not None:
-            query = query.where(LedgerRecord.department == wanted)
-    if scope.effective_from is not None:
-        query = query.where(violation.effective_on >= scope.effective_from)
-    if scope.effective_to is not None:
-        query = query.where(violation.effective_on <= scope.effective_to)
     by_rule: defaultdict[str, list[Any]] = defaultdict(list)
     for row in (await session.execute(query)).all():
         by_rule[row.rule].append(row)
