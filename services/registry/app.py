@@ -6,11 +6,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.registry.catalogue.router import router as catalogue_router
+from services.registry.employees.router import router as employees_router
 from services.registry.ledger.metrics import refresh_ledger_gauge
 from services.registry.ledger.router import audit_router, violations_router
 from services.registry.permissions.router import official_accounts_router, permissions_router
 from services.registry.sanctions.router import router as sanctions_router
 from services.registry.settings import get_settings
+from services.registry.statistics.router import router as statistics_router
 from shared.http import create_service_app
 
 
@@ -31,6 +33,8 @@ def create_app() -> FastAPI:
             permissions_router,
             official_accounts_router,
             audit_router,
+            statistics_router,
+            employees_router,
         ],
         state_gauges={"ledger": refresh_ledger_gauge},
     )

@@ -1,0 +1,231 @@
+"""Counting the ledger for dashboards, as the registry stood at any moment: current violations
+grouped by month, department, rule or platform; imposed sanctions grouped by penalty; days from
+report to record; and sanctions whose penalty class departs from what a rule usually draws.
+
+Nothing here returns personal data: queries select group keys and counts only. Small counts are
+suppressed by services/registry/statistics/suppression.py, not here, so the raw numbers never
+leave this module except through it. A violation counts if its version was recorded by `as_of`
+and no version superseding it was recorded by then (the ledger's bitemporal rule,
+services/registry/ledger/service.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from services.registry.catalogue.models import Penalty
+from services.registry.ledger.models import VIOLATION_KINDS, LedgerRecord
+
+Grouping = Literal["month", "department", "rule", "platform", "penalty"]
+GROUPINGS: tuple[Grouping, ...] = ("month", "department", "rule", "platform", "penalty")
+
+
+@dataclass(frozen=True)
+class StatisticsFilter:
+    """What every statistics query narrows by: the reader's own department (None: all), a
+    department asked for, and the effective dates (inclusive) of the violations counted."""
+
+    as_of: datetime
+    department_scope: str | None = None
+    department: str | None = None
+    effective_from: date | None = None
+    effective_to: date | None = None
+
+
+@dataclass(frozen=True)
+class TurnaroundDays:
+    """Days from report to record over the violations counted, before suppression."""
+
+    records: int
+    median: float | None
+    p90: float | None
+
+
+@dataclass(frozen=True)
+class InconsistentSanction:
+    """An imposed sanction whose penalty class is not the one its rule usually draws."""
+
+    rule: str
+    usual_class: str
+    rule_sanctions: int
+    sanction_id: uuid.UUID
+    violation_id: uuid.UUID
+    department: str
+    penalty_code: str
+    penalty_class: str
+    order_date: date
+
+
+def _not_superseded(as_of: datetime) -> ColumnElement[bool]:
+    successor = aliased(LedgerRecord)
+    return (
+        ~select(successor.id)
+        .where(successor.supersedes_id == LedgerRecord.id, successor.recorded_at <= as_of)
+        .correlate(LedgerRecord)
+        .exists()
+    )
+
+
+def _narrowed(
+    query: Select[Any], *, scope: StatisticsFilter, counted: Any, violation: Any
+) -> Select[Any]:
+    """The filters: department on the record counted, effective dates on the violation (for a
+    sanction event, the violation it sanctions)."""
+    for wanted in (scope.department_scope, scope.department):
+        if wanted is not None:
+            query = query.where(counted.department == wanted)
+    if scope.effective_from is not None:
+        query = query.where(violation.effective_on >= scope.effective_from)
+    if scope.effective_to is not None:
+        query = query.where(violation.effective_on <= scope.effective_to)
+    return query
+
+
+def _impositions(scope: StatisticsFilter) -> tuple[Select[Any], Any]:
+    """The FROM and WHERE of sanctions imposed by as_of (joined to the violation version they
+    sanction, returned too). An imposition counts whatever became of its violation since: a
+    sanction stays on the version it was imposed on."""
+    violation = aliased(LedgerRecord)
+    query = (
+        select()
+        .select_from(LedgerRecord)
+        .join(violation, violation.id == LedgerRecord.violation_id)
+        .where(LedgerRecord.sanction_event == "imposed", LedgerRecord.recorded_at <= scope.as_of)
+    )
+    return _narrowed(query, scope=scope, counted=LedgerRecord, violation=violation), violation
+
+
+def _current_violations(scope: StatisticsFilter) -> Select[Any]:
+    """The FROM and WHERE of every violation count; the caller chooses the columns."""
+    query = select().where(
+        LedgerRecord.record_kind.in_(VIOLATION_KINDS),
+        LedgerRecord.recorded_at <= scope.as_of,
+        _not_superseded(scope.as_of),
+    )
+    return _narrowed(query, scope=scope, counted=LedgerRecord, violation=LedgerRecord)
+
+
+def _grouped(by: Grouping, scope: StatisticsFilter) -> Select[Any]:
+    """(key, count) rows ordered by key. A violation citing two rules counts once under each."""
+    if by == "penalty":
+        keys = _impositions(scope)[0].add_columns(LedgerRecord.penalty_code.label("key"))
+    else:
+        keys_of: dict[str, SQLColumnExpression[Any]] = {
+            "month": func.to_char(LedgerRecord.effective_on, "YYYY-MM"),
+            "department": LedgerRecord.department,
+            "platform": LedgerRecord.platform,
+            "rule": func.unnest(LedgerRecord.rules_cited),
+        }
+        key = keys_of[by]
+        keys = _current_violations(scope).add_columns(key.label("key"))
+    inner = keys.subquery()
+    return (
+        select(inner.c.key, func.count().label("count")).group_by(inner.c.key).order_by(inner.c.key)
+    )
+
+
+async def grouped_counts(
+    session: AsyncSession, *, by: Grouping, scope: StatisticsFilter
+) -> list[tuple[str, int]]:
+    rows = (await session.execute(_grouped(by, scope))).all()
+    return [(str(row.key), int(row.count)) for row in rows]
+
+
+async def stream_grouped_counts(
+    session: AsyncSession, *, by: Grouping, scope: StatisticsFilter, batch_size: int = 500
+) -> AsyncIterator[tuple[str, int]]:
+    """The same rows as grouped_counts, fetched from a server-side cursor a batch at a time:
+    however many groups there are, only one batch is in memory."""
+    result = await session.stream(_grouped(by, scope).execution_options(yield_per=batch_size))
+    async for row in result:
+        yield str(row.key), int(row.count)
+
+
+async def counted_total(session: AsyncSession, *, by: Grouping, scope: StatisticsFilter) -> int:
+    """How many things the grouping counts: current violations (each once, whatever rules it
+    cites), or impositions for the penalty grouping."""
+    counted = _impositions(scope)[0] if by == "penalty" else _current_violations(scope)
+    return int(await session.scalar(counted.add_columns(func.count())) or 0)
+
+
+async def turnaround_days(session: AsyncSession, *, scope: StatisticsFilter) -> TurnaroundDays:
+    """Median and 90th percentile of days from the report to its violation's record."""
+    days = func.extract("epoch", LedgerRecord.recorded_at - LedgerRecord.reported_at) / 86400
+    row = (
+        await session.execute(
+            _current_violations(scope).add_columns(
+                func.count().label("records"),
+                func.percentile_cont(0.5).within_group(days).label("median"),
+                func.percentile_cont(0.9).within_group(days).label("p90"),
+            )
+        )
+    ).one()
+    return TurnaroundDays(
+        records=int(row.records),
+        median=None if row.median is None else round(float(row.median), 1),
+        p90=None if row.p90 is None else round(float(row.p90), 1),
+    )
+
+
+async def inconsistent_sanctions(
+    session: AsyncSession, *, scope: StatisticsFilter
+) -> list[InconsistentSanction]:
+    """Per rule cited by the sanctioned violation, the imposed sanctions (recorded by as_of)
+    whose penalty class differs from the class most often imposed for that rule. A rule with
+    a tie between minor and major has no usual class, and nothing under it is flagged: there
+    is no practice to depart from."""
+    impositions, violation = _impositions(scope)
+    query = (
+        impositions.add_columns(
+            LedgerRecord.id,
+            LedgerRecord.violation_id,
+            LedgerRecord.department,
+            LedgerRecord.penalty_code,
+            LedgerRecord.effective_on.label("order_date"),
+            Penalty.penalty_class,
+            func.unnest(violation.rules_cited).label("rule"),
+        )
+        .join(
+            Penalty,
+            and_(
+                Penalty.catalogue_version == LedgerRecord.penalty_catalogue_version,
+                Penalty.code == LedgerRecord.penalty_code,
+            ),
+        )
+        .order_by(LedgerRecord.sequence)
+    )
+    by_rule: defaultdict[str, list[Any]] = defaultdict(list)
+    for row in (await session.execute(query)).all():
+        by_rule[row.rule].append(row)
+    flagged: list[InconsistentSanction] = []
+    for rule in sorted(by_rule):
+        rows = by_rule[rule]
+        classes = Counter(row.penalty_class for row in rows).most_common()
+        if len(classes) < 2 or classes[0][1] == classes[1][1]:
+            continue
+        usual = classes[0][0]
+        flagged.extend(
+            InconsistentSanction(
+                rule=rule,
+                usual_class=usual,
+                rule_sanctions=len(rows),
+                sanction_id=row.id,
+                violation_id=row.violation_id,
+                department=row.department,
+                penalty_code=row.penalty_code,
+                penalty_class=row.penalty_class,
+                order_date=row.order_date,
+            )
+            for row in rows
+            if row.penalty_class != usual
+        )
+    return flagged
