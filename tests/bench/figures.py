@@ -130,21 +130,20 @@ async def bench_sessionmaker(
     return create_sessionmaker(engine), engine
 
 
-async def figure_b1(context: BenchContext) -> Figure:
-    """B1: accepted POST /v1/reports per second at 32 clients (credential check, validation,
-    report + outbox + idempotency rows in one transaction), over raw asyncpg INSERT+COMMIT."""
-    concurrency, seconds = 32, 10.0
+async def intake_report_rate(
+    context: BenchContext, *, concurrency: int, seconds: float
+) -> tuple[Rate, int]:
+    """Accepted POST /v1/reports per second at `concurrency` clients, and the refusals."""
     maker, engine = await bench_sessionmaker(context.database_url)
     # A department no unit covers: review opens its cases and leaves them queued, so the
     # figure is intake's rate rather than the assignment's.
     token = await create_client(maker, organisation_code=unique_code("BENCH"))
     await engine.dispose()
-    raw = await raw_insert_rate(context.database_url, concurrency=concurrency, seconds=seconds)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    errors = 0
     async with httpx.AsyncClient(
         base_url=context.urls["intake"], limits=limits, timeout=30
     ) as http:
-        errors = 0
 
         async def submit() -> bool:
             nonlocal errors
@@ -160,7 +159,16 @@ async def figure_b1(context: BenchContext) -> Figure:
                 return False
             return True
 
-        ours = await closed_loop(submit, concurrency=concurrency, seconds=seconds)
+        rate = await closed_loop(submit, concurrency=concurrency, seconds=seconds)
+    return rate, errors
+
+
+async def figure_b1(context: BenchContext) -> Figure:
+    """B1: accepted POST /v1/reports per second at 32 clients (credential check, validation,
+    report + outbox + idempotency rows in one transaction), over raw asyncpg INSERT+COMMIT."""
+    concurrency, seconds = 32, 10.0
+    raw = await raw_insert_rate(context.database_url, concurrency=concurrency, seconds=seconds)
+    ours, errors = await intake_report_rate(context, concurrency=concurrency, seconds=seconds)
     return Figure(
         value=ours.per_second / raw.per_second,
         target="no target yet (first measurement)",
@@ -169,6 +177,37 @@ async def figure_b1(context: BenchContext) -> Figure:
             f"{ours.per_second:.0f} reports/s (p50 {ours.p50_ms:.1f} ms, p99 {ours.p99_ms:.1f} ms, "
             f"{errors} errors) vs raw {raw.per_second:.0f} tx/s (p50 {raw.p50_ms:.1f} ms, "
             f"p99 {raw.p99_ms:.1f} ms) at {concurrency} clients"
+        ),
+    )
+
+
+async def figure_b1x(context: BenchContext) -> Figure:
+    """B1X: B1's reports/s with 2 uvicorn processes per API over the same with 1, each on a
+    stack of its own started for the purpose (the scale-out of one machine)."""
+    # Imported here: tests.bench.stack imports this module.
+    from tests.bench.stack import bench_stack
+
+    concurrency, seconds = 32, 10.0
+    rates: dict[int, tuple[Rate, int]] = {}
+    for processes in (1, 2):
+        stack = bench_stack(run_id=f"{uuid.uuid4().hex[:8]}-p{processes}", api_processes=processes)
+        # The stack's start and stop run their own event loops: off this one, in a thread.
+        own = await asyncio.to_thread(stack.__enter__)
+        try:
+            rates[processes] = await intake_report_rate(
+                own, concurrency=concurrency, seconds=seconds
+            )
+        finally:
+            await asyncio.to_thread(stack.__exit__, None, None, None)
+    (one, one_errors), (two, two_errors) = rates[1], rates[2]
+    return Figure(
+        value=two.per_second / one.per_second,
+        target="no target yet (first measurement)",
+        unit="ratio",
+        detail=(
+            f"1 process: {one.per_second:.0f} reports/s (p50 {one.p50_ms:.0f} ms, "
+            f"{one_errors} errors); 2 processes: {two.per_second:.0f} reports/s (p50 "
+            f"{two.p50_ms:.0f} ms, {two_errors} errors); {concurrency} clients, {seconds:.0f} s each"
         ),
     )
 
@@ -448,6 +487,7 @@ async def figure_b2(context: BenchContext) -> Figure:
 FIGURES: dict[str, Callable[[BenchContext], Awaitable[Figure]]] = {
     "L1": figure_l1,
     "B1": figure_b1,
+    "B1X": figure_b1x,
     "V2": figure_v2,
     # Last: its 100,000 messages keep the relay and review busy for a while after it.
     "B2": figure_b2,

@@ -49,19 +49,23 @@ async def count_by(database_url: str, sql: str, ids: list[str]) -> dict[str, int
     return {row["id"]: row["n"] for row in rows}
 
 
-def processed_by(log: Path) -> Counter[str]:
-    """The message types a worker process logged as processed (JSON lines, LOG_JSON=true)."""
-    seen: Counter[str] = Counter()
+def logged(log: Path) -> Iterator[dict[str, Any]]:
+    """The JSON lines of a process's log (LOG_JSON=true); other lines (arq's own) skipped."""
     for line in log.read_text(errors="replace").splitlines():
-        if not line.startswith("{"):
-            continue
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if entry.get("event") == "message processed":
-            seen[entry.get("message_type", "?")] += 1
-    return seen
+        if line.startswith("{"):
+            try:
+                yield json.loads(line)
+            except ValueError:
+                continue
+
+
+def processed_by(log: Path) -> Counter[str]:
+    """The message types a worker process logged as processed."""
+    return Counter(
+        entry.get("message_type", "?")
+        for entry in logged(log)
+        if entry.get("event") == "message processed"
+    )
 
 
 async def test_two_processes_of_each_still_give_exactly_once(scaled_stack: RunningStack) -> None:
@@ -164,9 +168,15 @@ async def test_two_processes_of_each_still_give_exactly_once(scaled_stack: Runni
         assert verify.json()["status"] == "intact", verify.text
     assert time.monotonic() - started < 60
 
-    # Both review workers did part of the work: the queue was shared, not left to one.
     log_dir = scaled_stack.stack.log_dir
     assert log_dir is not None
+    # Each API ran as PROCESSES uvicorn processes (each logs its own start).
+    for service in ("intake", "review", "registry"):
+        starts = sum(
+            entry.get("event") == "api started" for entry in logged(log_dir / f"{service}-api.log")
+        )
+        assert starts == PROCESSES, (service, starts)
+    # Both review workers did part of the work: the queue was shared, not left to one.
     per_worker = {
         n: processed_by(log_dir / f"review-worker-{n}.log") for n in range(1, PROCESSES + 1)
     }
