@@ -36,6 +36,8 @@ def scaled_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSt
         data_dir=tmp_path_factory.mktemp("scale"),
         api_processes=PROCESSES,
         workers=PROCESSES,
+        # The test reads who did what from the processes' INFO lines.
+        extra_env={"LOG_LEVEL": "INFO", "LOG_JSON": "true"},
     ) as stack:
         yield stack
 
