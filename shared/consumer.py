@@ -32,6 +32,7 @@ from shared.db import unit_of_work
 from shared.messages import Envelope, PayloadT, Service
 from shared.metrics import JOB_DURATION, JOBS
 from shared.settings import ServiceSettings
+from shared.tracing import consuming
 
 logger = structlog.get_logger(__name__)
 
@@ -166,11 +167,23 @@ def consumer_function(handler: MessageHandler[Any], *, timeout_seconds: int) -> 
             log = log.bind(
                 message_id=str(envelope.message_id), correlation_id=envelope.correlation_id
             )
-            async with unit_of_work(resources.sessionmaker) as session:
-                if not await claim_message(session, service=resources.service, envelope=envelope):
-                    log.info("message already processed")
-                    return "duplicate"
-                await handler.handle(session, payload, envelope)
+            # A child of the span that staged the message: what the handler stages carries
+            # the same trace onward.
+            with consuming(
+                message_type=message_type,
+                message_id=str(envelope.message_id),
+                correlation_id=envelope.correlation_id,
+                trace_context=envelope.trace_context,
+                service=resources.service,
+            ) as span:
+                async with unit_of_work(resources.sessionmaker) as session:
+                    if not await claim_message(
+                        session, service=resources.service, envelope=envelope
+                    ):
+                        log.info("message already processed")
+                        span.set_attribute("conduct.duplicate", True)
+                        return "duplicate"
+                    await handler.handle(session, payload, envelope)
             log.info("message processed")
             return "processed"
         except PoisonMessage as exc:

@@ -31,6 +31,7 @@ from shared.metrics import RequestMetrics, StateGauge, metrics_router
 from shared.queue import queue_name
 from shared.ratelimit import RateLimiter
 from shared.settings import ServiceSettings
+from shared.tracing import TraceRequests, configure_tracing, shutdown_tracing
 
 logger = structlog.get_logger(__name__)
 
@@ -226,6 +227,7 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(level=settings.log_level, json_lines=settings.log_json)
+        configure_tracing(service=service, settings=settings)
         engine = create_engine(settings, application_name=f"{service}-api")
         # A lazy pool: the API starts (and reports not ready) even while Redis is down.
         redis = ArqRedis(
@@ -247,6 +249,7 @@ def create_service_app(
         finally:
             await redis.aclose()
             await engine.dispose()
+            shutdown_tracing()
 
     app = FastAPI(title=title, description=description, lifespan=lifespan, **fastapi_options)
     install_problem_handlers(app)
@@ -264,6 +267,8 @@ def create_service_app(
         BodySizeLimit, max_bytes=settings.max_request_bytes, path_limits=body_limits_by_path
     )
     app.add_middleware(CorrelationId)
+    # Around the correlation id, so the request's span can name it.
+    app.add_middleware(TraceRequests, service=service)
     # Outermost: a request refused by the body cap is counted and timed too.
     app.add_middleware(RequestMetrics, service=service)
     return app

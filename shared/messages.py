@@ -39,9 +39,22 @@ class Envelope(BaseModel):
     correlation_id: str
     producer: Service
     payload: dict[str, object]
+    # The W3C trace context (traceparent, tracestate) of the span that staged the message, so
+    # the consumer's span joins the same trace (shared.tracing). Absent when tracing is off:
+    # left out of the JSON then, so such envelopes are byte-for-byte what they were before.
+    trace_context: dict[str, str] | None = Field(
+        default=None, exclude_if=lambda value: value is None
+    )
 
     @classmethod
-    def wrap(cls, payload: MessagePayload, *, producer: Service, correlation_id: str) -> Envelope:
+    def wrap(
+        cls,
+        payload: MessagePayload,
+        *,
+        producer: Service,
+        correlation_id: str,
+        trace_context: dict[str, str] | None = None,
+    ) -> Envelope:
         return cls(
             message_id=uuid.uuid4(),
             type=payload.message_type,
@@ -50,6 +63,7 @@ class Envelope(BaseModel):
             correlation_id=correlation_id,
             producer=producer,
             payload=payload.model_dump(mode="json"),
+            trace_context=trace_context,
         )
 
 

@@ -31,6 +31,7 @@ from shared.db import unit_of_work, utcnow
 from shared.messages import Envelope, MessagePayload, Service
 from shared.queue import job_id, queue_name
 from shared.settings import ServiceSettings, to_plain_url
+from shared.tracing import current_trace_context
 
 logger = structlog.get_logger(__name__)
 
@@ -78,7 +79,12 @@ async def stage_message(
     correlation_id: str,
 ) -> Envelope:
     """Write the message into the producer's outbox, in the caller's transaction."""
-    envelope = Envelope.wrap(payload, producer=producer, correlation_id=correlation_id)
+    envelope = Envelope.wrap(
+        payload,
+        producer=producer,
+        correlation_id=correlation_id,
+        trace_context=current_trace_context(),
+    )
     for destination in payload.consumers:
         await session.execute(
             text(

@@ -74,6 +74,13 @@ class ServiceSettings(BaseSettings):
     relay_resend_after_seconds: float = Field(
         default=30.0, validation_alias=_env("RELAY_RESEND_AFTER_SECONDS")
     )
+    # OpenTelemetry: spans are exported over OTLP/HTTP to this collector (e.g.
+    # http://127.0.0.1:4318) when set; unset, tracing is off. See shared.tracing.
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None, validation_alias=_env("OTEL_EXPORTER_OTLP_ENDPOINT")
+    )
+    # The name spans are exported under; the service's own name ("intake"...) when unset.
+    otel_service_name: str | None = Field(default=None, validation_alias=_env("OTEL_SERVICE_NAME"))
 
     @property
     def async_database_url(self) -> str:

@@ -31,6 +31,7 @@ from shared.queue import (
     serialize_job,
 )
 from shared.settings import ServiceSettings
+from shared.tracing import configure_tracing, shutdown_tracing
 
 logger = structlog.get_logger(__name__)
 
@@ -49,6 +50,7 @@ def worker_settings(
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         configure_logging(level=settings.log_level, json_lines=settings.log_json)
+        configure_tracing(service=service, settings=settings)
         engine = create_engine(settings, application_name=f"{service}-worker")
         sessionmaker = create_sessionmaker(engine)
         ctx["engine"] = engine
@@ -75,6 +77,7 @@ def worker_settings(
         engine = ctx.get("engine")
         if engine is not None:
             await engine.dispose()
+        shutdown_tracing()
 
     attributes: dict[str, Any] = {
         "functions": [

@@ -9,6 +9,7 @@ import json
 import statistics
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -130,45 +131,55 @@ async def bench_sessionmaker(
     return create_sessionmaker(engine), engine
 
 
-async def figure_b1(context: BenchContext) -> Figure:
-    """B1: accepted POST /v1/reports per second at 32 and at 128 clients (credential check,
-    validation, report + outbox + idempotency rows in one transaction), each over raw asyncpg
-    single-row INSERT+COMMIT at the same concurrency; the figure is the lower ratio."""
-    seconds = 10.0
+async def intake_report_rate(
+    context: BenchContext, *, concurrency: int, seconds: float
+) -> tuple[Rate, str]:
+    """Accepted POST /v1/reports per second at `concurrency` clients, and the refusals
+    ("0 errors", or their count with their statuses)."""
     maker, engine = await bench_sessionmaker(context.database_url)
     # A department no unit covers: review opens its cases and leaves them queued, so the
     # figure is intake's rate rather than the assignment's.
     token = await create_client(maker, organisation_code=unique_code("BENCH"))
     await engine.dispose()
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    refused: Counter[int] = Counter()
+    async with httpx.AsyncClient(
+        base_url=context.urls["intake"], limits=limits, timeout=60
+    ) as http:
+
+        async def submit() -> bool:
+            # As a well-behaved portal does: every report under its own Idempotency-Key, so the
+            # key's row is part of each measured transaction.
+            response = await http.post(
+                "/v1/reports",
+                json=report_body(),
+                headers={**bearer(token), "Idempotency-Key": str(uuid.uuid4())},
+            )
+            if response.status_code != 202:
+                refused[response.status_code] += 1
+                return False
+            return True
+
+        rate = await closed_loop(submit, concurrency=concurrency, seconds=seconds)
+    statuses = ", ".join(f"{count} x {status}" for status, count in sorted(refused.items()))
+    errors = f"{sum(refused.values())} errors" + (f": {statuses}" if statuses else "")
+    return rate, errors
+
+
+async def figure_b1(context: BenchContext) -> Figure:
+    """B1: accepted POST /v1/reports per second at 32 and at 128 clients (credential check,
+    validation, report + outbox + idempotency rows in one transaction), each over raw asyncpg
+    single-row INSERT+COMMIT at the same concurrency; the figure is the lower ratio."""
+    seconds = 10.0
     ratios: list[float] = []
     details: list[str] = []
     for concurrency in (32, 128):
         raw = await raw_insert_rate(context.database_url, concurrency=concurrency, seconds=seconds)
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        async with httpx.AsyncClient(
-            base_url=context.urls["intake"], limits=limits, timeout=60
-        ) as http:
-            errors = 0
-
-            async def submit() -> bool:
-                nonlocal errors
-                # As a well-behaved portal does: every report under its own Idempotency-Key,
-                # so the key's row is part of each measured transaction.
-                response = await http.post(
-                    "/v1/reports",
-                    json=report_body(),
-                    headers={**bearer(token), "Idempotency-Key": str(uuid.uuid4())},
-                )
-                if response.status_code != 202:
-                    errors += 1
-                    return False
-                return True
-
-            ours = await closed_loop(submit, concurrency=concurrency, seconds=seconds)
+        ours, errors = await intake_report_rate(context, concurrency=concurrency, seconds=seconds)
         ratios.append(ours.per_second / raw.per_second)
         details.append(
             f"at {concurrency} clients {ours.per_second:.0f} reports/s (p50 {ours.p50_ms:.1f} "
-            f"ms, p99 {ours.p99_ms:.1f} ms, {errors} errors) vs raw {raw.per_second:.0f} tx/s "
+            f"ms, p99 {ours.p99_ms:.1f} ms, {errors}) vs raw {raw.per_second:.0f} tx/s "
             f"(p50 {raw.p50_ms:.1f} ms, p99 {raw.p99_ms:.1f} ms): ratio {ratios[-1]:.3f}, "
             f"p99 {ours.p99_ms / raw.p99_ms:.1f}x raw"
         )
@@ -177,6 +188,37 @@ async def figure_b1(context: BenchContext) -> Figure:
         target=">= 0.5 and p99 <= 3x raw p99",
         unit="ratio",
         detail="; ".join(details),
+    )
+
+
+async def figure_b1x(context: BenchContext) -> Figure:
+    """B1X: B1's reports/s with 2 uvicorn processes per API over the same with 1, each on a
+    stack of its own started for the purpose (the scale-out of one machine)."""
+    # Imported here: tests.bench.stack imports this module.
+    from tests.bench.stack import bench_stack
+
+    concurrency, seconds = 32, 10.0
+    rates: dict[int, tuple[Rate, str]] = {}
+    for processes in (1, 2):
+        stack = bench_stack(run_id=f"{uuid.uuid4().hex[:8]}-p{processes}", api_processes=processes)
+        # The stack's start and stop run their own event loops: off this one, in a thread.
+        own = await asyncio.to_thread(stack.__enter__)
+        try:
+            rates[processes] = await intake_report_rate(
+                own, concurrency=concurrency, seconds=seconds
+            )
+        finally:
+            await asyncio.to_thread(stack.__exit__, None, None, None)
+    (one, one_errors), (two, two_errors) = rates[1], rates[2]
+    return Figure(
+        value=two.per_second / one.per_second,
+        target="no target yet (first measurement)",
+        unit="ratio",
+        detail=(
+            f"1 process: {one.per_second:.0f} reports/s (p50 {one.p50_ms:.0f} ms, "
+            f"{one_errors}); 2 processes: {two.per_second:.0f} reports/s (p50 "
+            f"{two.p50_ms:.0f} ms, {two_errors}); {concurrency} clients, {seconds:.0f} s each"
+        ),
     )
 
 
@@ -506,6 +548,7 @@ async def figure_b2(context: BenchContext) -> Figure:
 FIGURES: dict[str, Callable[[BenchContext], Awaitable[Figure]]] = {
     "L1": figure_l1,
     "B1": figure_b1,
+    "B1X": figure_b1x,
     "V1": figure_v1,
     "V2": figure_v2,
     # Last: its 100,000 messages keep the relay and review busy for a while after it.
