@@ -120,7 +120,8 @@ async def test_the_assignee_grants_with_conditions_once_and_registry_is_told(
     assert case["state"] == "determined"
     assert case["decision"]["decision"] == "granted_with_conditions"
     assert case["decision"]["conditions"] == body["conditions"]
-    assert case["decision"]["valid_from"] == TODAY.isoformat()
+    # valid_from defaults to the (UTC) day the decision was made.
+    assert case["decision"]["valid_from"] == case["decision"]["decided_at"][:10]
     assert case["decision"]["expires_on"] == NEXT_YEAR
     assert [event["to_state"] for event in case["history"]] == [
         "received",
