@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from shared.cli.clients import clients, readers
+from shared.cli.roster import roster
 from shared.cli.units import units
 from shared.db import create_engine, create_sessionmaker, unit_of_work
 from shared.dead_letters import (
@@ -40,6 +41,7 @@ app.add_typer(ledger, name="ledger")
 app.add_typer(units, name="units")
 app.add_typer(clients, name="clients")
 app.add_typer(readers, name="readers")
+app.add_typer(roster, name="roster")
 
 ServiceOption = Annotated[
     str, typer.Option("--service", "-s", help=f"One of {', '.join(SERVICES)}")

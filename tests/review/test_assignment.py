@@ -128,3 +128,24 @@ def test_choice_is_conflict_free_least_loaded_and_repeatable(people: list[Candid
     assert chosen is not None
     assert not conflicts_of_interest(chosen, parties(), pseudonym_key=KEY)
     assert chosen.open_cases == min(c.open_cases for c in eligible)
+
+
+def test_nobody_in_the_subjects_chain_of_command_is_chosen() -> None:
+    boss = candidate(0, employee_ref="BOSS")
+    junior = candidate(1, employee_ref="JUNIOR", supervisors=frozenset({"EMP-SUBJECT", "BOSS"}))
+    unrelated = candidate(2, employee_ref="OTHER", open_cases=5)
+    case = CaseParties(
+        subject_employee_ref="EMP-SUBJECT",
+        subject_office="Subject Office",
+        reporter_ref=pseudonym(KEY, kind="employee", value="EMP-REPORTER"),
+        reporter_office_ref=pseudonym(KEY, kind="office", value="Reporter Office"),
+        subject_supervisors=frozenset({"BOSS", "TOP"}),
+    )
+    assert conflicts_of_interest(boss, case, pseudonym_key=KEY) == [
+        "is above the subject in their chain of command"
+    ]
+    assert conflicts_of_interest(junior, case, pseudonym_key=KEY) == [
+        "is below the subject in their chain of command"
+    ]
+    # The least loaded two are both in the chain: the busier outsider gets the case.
+    assert choose_assignee([boss, junior, unrelated], case, pseudonym_key=KEY) == unrelated

@@ -2,9 +2,10 @@
 inputs always give the same choice and the rule can be tested on its own.
 
 Eligible: an active member (role "member") not on leave, in a unit whose jurisdiction covers the
-case, who is not the subject, not in the subject's office, not the reporter or in the reporter's
-office (compared through pseudonyms: review never learns who reported), and not an earlier
-decider on the case. Among the eligible, the fewest open cases wins; ties go to the one idle
+case, who is not the subject, not in the subject's office or chain of command (above or below
+them, from the organisation's roster), not the reporter or in the reporter's office (compared
+through pseudonyms: review never learns who reported), and not an earlier decider on the
+case. Among the eligible, the fewest open cases wins; ties go to the one idle
 longest; then the member id decides, so the choice is deterministic.
 """
 
@@ -31,6 +32,8 @@ class Candidate:
     on_leave: bool
     open_cases: int
     last_assigned_at: datetime | None
+    # Everyone above the member in the roster of the case's organisation.
+    supervisors: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class CaseParties:
     reporter_ref: str
     reporter_office_ref: str
     earlier_deciders: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    # Everyone above the subject in their organisation's roster.
+    subject_supervisors: frozenset[str] = frozenset()
 
 
 def _same(left: str, right: str) -> bool:
@@ -65,6 +70,10 @@ def conflicts_of_interest(
         == parties.reporter_office_ref
     ):
         reasons.append("works in the reporter's office")
+    if candidate.employee_ref in parties.subject_supervisors:
+        reasons.append("is above the subject in their chain of command")
+    if parties.subject_employee_ref in candidate.supervisors:
+        reasons.append("is below the subject in their chain of command")
     if candidate.member_id in parties.earlier_deciders:
         reasons.append("decided earlier on this case")
     return reasons

@@ -11,7 +11,7 @@ submitter's status never goes backwards because the case changed hands.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,6 +27,7 @@ from services.review.cases.assignment import (
 from services.review.cases.history import announce_status, move_case, note_on_case
 from services.review.cases.lifecycle import FINISHED_STATES, CaseState
 from services.review.cases.models import Case, Determination
+from services.review.roster.service import supervisors_of
 from services.review.settings import ReviewSettings
 from services.review.units.models import Member
 from shared.db import utcnow
@@ -57,9 +58,30 @@ class UnitRoster:
             m.active and not m.on_leave and m.role in INVESTIGATING_ROLES for m in self.members
         )
 
+    async def chains_of_command(
+        self, session: AsyncSession, *, cases: Collection[Case]
+    ) -> dict[str, dict[str, frozenset[str]]]:
+        """Per organisation of these cases: everyone above each subject and each member."""
+        subjects: dict[str, set[str]] = {}
+        for case in cases:
+            subjects.setdefault(case.department, set()).add(case.subject_employee_ref)
+        members = {member.employee_ref for member in self.members}
+        return {
+            department: await supervisors_of(
+                session, organisation_code=department, employee_refs=refs | members
+            )
+            for department, refs in subjects.items()
+        }
+
     def choose(
-        self, case: Case, *, settings: ReviewSettings, earlier_deciders: Collection[uuid.UUID]
+        self,
+        case: Case,
+        *,
+        settings: ReviewSettings,
+        earlier_deciders: Collection[uuid.UUID],
+        chains: Mapping[str, Mapping[str, frozenset[str]]],
     ) -> Member | None:
+        chain = chains.get(case.department, {})
         chosen = choose_assignee(
             [
                 Candidate(
@@ -71,6 +93,7 @@ class UnitRoster:
                     on_leave=m.on_leave,
                     open_cases=self.load.get(m.id, 0),
                     last_assigned_at=m.last_assigned_at,
+                    supervisors=chain.get(m.employee_ref, frozenset()),
                 )
                 for m in self.members
             ],
@@ -80,6 +103,7 @@ class UnitRoster:
                 reporter_ref=case.reporter_ref,
                 reporter_office_ref=case.reporter_office_ref,
                 earlier_deciders=frozenset(earlier_deciders),
+                subject_supervisors=chain.get(case.subject_employee_ref, frozenset()),
             ),
             pseudonym_key=settings.pseudonym_key.get_secret_value(),
         )
@@ -146,7 +170,8 @@ async def assign_case(session: AsyncSession, *, case: Case, settings: ReviewSett
     if case.unit_id is None:
         return False
     roster = await lock_roster(session, unit_id=case.unit_id)
-    member = roster.choose(case, settings=settings, earlier_deciders=())
+    chains = await roster.chains_of_command(session, cases=[case])
+    member = roster.choose(case, settings=settings, earlier_deciders=(), chains=chains)
     if member is None:
         return False
     await move_case(
@@ -193,10 +218,14 @@ async def assign_waiting_cases(
         ).all()
     )
     deciders = await earlier_deciders(session, case_ids=[case.id for case in waiting])
+    chains = await roster.chains_of_command(session, cases=waiting)
     handovers: list[Handover] = []
     for case in waiting:
         member = roster.choose(
-            case, settings=settings, earlier_deciders=deciders.get(case.id, frozenset())
+            case,
+            settings=settings,
+            earlier_deciders=deciders.get(case.id, frozenset()),
+            chains=chains,
         )
         if member is None:
             continue
@@ -254,11 +283,15 @@ async def hand_over_open_cases(
         ).all()
     )
     deciders = await earlier_deciders(session, case_ids=[case.id for case in held])
+    chains = await roster.chains_of_command(session, cases=held)
     handovers: list[Handover] = []
     now = utcnow()
     for case in held:
         successor = roster.choose(
-            case, settings=settings, earlier_deciders=deciders.get(case.id, frozenset())
+            case,
+            settings=settings,
+            earlier_deciders=deciders.get(case.id, frozenset()),
+            chains=chains,
         )
         if successor is not None:
             reason = f"reassigned from member {member.id} to member {successor.id}: {why}"

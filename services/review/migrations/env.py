@@ -4,6 +4,7 @@ from services.review.catalogue import models as _catalogue  # noqa: F401
 from services.review.institutional_findings import models as _institutional  # noqa: F401
 from services.review.meetings import models as _meetings  # noqa: F401
 from services.review.permissions import models as _permissions  # noqa: F401
+from services.review.roster import models as _roster  # noqa: F401
 from services.review.units import models as _units  # noqa: F401
 from shared.migrations import run_migrations
 
