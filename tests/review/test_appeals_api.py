@@ -291,6 +291,8 @@ async def test_bad_appeals_are_refused_and_store_nothing(
 ) -> None:
     unit, case_id, _ = await recorded_violation_case(review_api, sessionmaker)
     secretary = await add_unit_member(sessionmaker, unit, "secretary")
+    none_yet = await review_api.get(f"/v1/cases/{case_id}/appeal", headers=secretary.headers)
+    assert none_yet.status_code == 404 and none_yet.json()["code"] == "appeal-not-found"
     refused = await review_api.post(
         f"/v1/cases/{case_id}/appeal", json=body, headers=secretary.headers
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.errors import Conflict, Forbidden
+from shared.errors import Conflict, Forbidden, NotFound
 
 
 class NotAppealClerk(Forbidden):
@@ -26,3 +26,8 @@ class AppealSeparationOfDuties(Forbidden):
 class AppealGateNotMet(Conflict):
     code = "appeal-gate"
     title = "The case cannot take this appeal step now"
+
+
+class AppealNotFound(NotFound):
+    code = "appeal-not-found"
+    title = "The case has no appeal"

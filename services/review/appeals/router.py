@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends
 from services.review.appeals import service
 from services.review.appeals.errors import (
     AppealGateNotMet,
+    AppealNotFound,
     AppealSeparationOfDuties,
     NotAppealClerk,
     NotAppellateAuthority,
@@ -115,11 +116,11 @@ async def decide_appeal(
 @router.get(
     "/{case_id}/appeal",
     response_model=AppealRead,
-    responses=responses_for(Unauthenticated, CaseNotFound),
+    responses=responses_for(Unauthenticated, CaseNotFound, AppealNotFound),
 )
 async def read_case_appeal(case: UnitCase, session: DbSession) -> AppealRead:
     """The case's appeal and its decision, to any member of the case's unit."""
     appeal = await service.appeal_of(session, case=case)
     if appeal is None:
-        raise CaseNotFound(f"Case {case.id} has no appeal.")
+        raise AppealNotFound(f"Case {case.id} has no appeal.")
     return read_appeal(appeal, case)
