@@ -80,6 +80,9 @@ async def test_secretary_files_and_appellate_authority_sets_aside(
     unit, case_id, investigator = await recorded_violation_case(review_api, sessionmaker)
     secretary = await add_unit_member(sessionmaker, unit, "secretary")
     appellate = await add_unit_member(sessionmaker, unit, "appellate_authority")
+    # The appellate authority sees a case only once it is under appeal.
+    case_url = f"/v1/cases/{case_id}"
+    assert (await review_api.get(case_url, headers=appellate.headers)).status_code == 404
 
     filed = await file(review_api, case_id, secretary)
     assert filed.status_code == 201, filed.text
@@ -87,6 +90,12 @@ async def test_secretary_files_and_appellate_authority_sets_aside(
     assert filed.json()["grounds"] == GROUNDS
     assert filed.json()["outcome"] is None
 
+    # Under appeal, it reads the whole record it decides on: finding, reasons, history.
+    listed = await review_api.get("/v1/cases", headers=appellate.headers)
+    assert [item["id"] for item in listed.json()["items"]] == [str(case_id)]
+    record = await review_api.get(case_url, headers=appellate.headers)
+    assert record.status_code == 200, record.text
+    assert record.json()["determination"]["finding"] == "violation"
     decided = await decide(
         review_api,
         case_id,
