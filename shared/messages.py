@@ -191,6 +191,8 @@ SubmissionStatus = Literal[
     "recorded",
     "dismissed",
     "closed",
+    "appealed",
+    "appeal_decided",
 ]
 
 
@@ -259,6 +261,32 @@ class PermissionDecided(MessagePayload):
     decided_at: datetime
 
 
+AppealOutcome = Literal["upheld", "modified", "set_aside"]
+
+
+class AppealDecided(MessagePayload):
+    """The appellate authority's decision on an appeal against a recorded violation: registry
+    appends an appeal outcome that supersedes the violation (set aside, or modified: a new
+    version with `modified_rules_cited`) or, upheld, is linked to it and leaves it current.
+    The violation is named by its case: registry holds one current version per case."""
+
+    message_type: ClassVar[str] = "appeal.decided"
+    consumers: ClassVar[tuple[Service, ...]] = ("registry",)
+
+    case_id: uuid.UUID
+    submission_id: uuid.UUID
+    outcome: AppealOutcome
+    reasons: str
+    # Modified only: the rules the finding stands on after the appeal (a subset of the rules
+    # cited), and, if the appellate authority restated it, the finding's reasons.
+    modified_rules_cited: list[str] | None = None
+    modified_finding: str | None = None
+    appeal_filed_on: date
+    decided_by: uuid.UUID
+    decided_at: datetime
+    effective_on: date
+
+
 # --- registry -> intake, review -----------------------------------------------------------
 
 
@@ -303,6 +331,7 @@ ALL_PAYLOADS: tuple[type[MessagePayload], ...] = (
     PermissionDecided,
     RecordCreated,
     RulesCataloguePublished,
+    AppealDecided,
 )
 PAYLOAD_BY_TYPE: dict[str, type[MessagePayload]] = {
     payload.message_type: payload for payload in ALL_PAYLOADS

@@ -1,9 +1,10 @@
-"""registry's arq worker: appends review's final determinations and permission decisions to
-the ledger, and relays registry's outbox (record.created, catalogue.rules_published); signs
-ledger checkpoints on a schedule."""
+"""registry's arq worker: appends review's final determinations, permission decisions and
+appeal outcomes to the ledger, and relays registry's outbox (record.created,
+catalogue.rules_published); signs ledger checkpoints on a schedule."""
 
 from __future__ import annotations
 
+from services.registry.appeals.tasks import on_appeal_decided
 from services.registry.checkpoints.tasks import checkpoint_schedule
 from services.registry.ledger.tasks import on_determination_recorded
 from services.registry.permissions.tasks import on_permission_decided
@@ -13,6 +14,6 @@ from shared.worker import worker_settings
 WorkerSettings = worker_settings(
     service="registry",
     settings=get_settings(),
-    handlers=[on_determination_recorded, on_permission_decided],
+    handlers=[on_determination_recorded, on_permission_decided, on_appeal_decided],
     cron_jobs=[checkpoint_schedule()],
 )

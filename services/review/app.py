@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.review.appeals.router import router as appeals_router
 from services.review.cases.metrics import refresh_case_gauges
 from services.review.cases.router import router as cases_router
 from services.review.institutional_findings.router import router as institutional_findings_router
@@ -36,6 +37,7 @@ def create_app() -> FastAPI:
             institutional_findings_router,
             permissions_router,
             units_router,
+            appeals_router,
             meetings_router,
         ],
         state_gauges={"cases": refresh_case_gauges},

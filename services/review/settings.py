@@ -32,6 +32,11 @@ class ReviewSettings(ServiceSettings):
     # How many days before a granted permission expires its case is reminded of renewal.
     permission_renewal_reminder_days: int = Field(default=30, ge=1, le=365)
 
+    # Calendar days, from the day a violation finding became final (the chair's
+    # countersignature: the violation's effective date in registry), within which an appeal
+    # may be filed. Keep it equal to REGISTRY_APPEAL_WINDOW_DAYS, which holds sanctions back.
+    appeal_window_days: int = Field(default=30, ge=0, le=365)
+
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> ReviewSettings:
         self.refuse_development_pseudonym_key()

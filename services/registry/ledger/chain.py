@@ -72,6 +72,8 @@ ADDED_FIELDS: tuple[str, ...] = (
     "expires_on",
     "renewal_of",
     "decided_at",
+    # registry_0005: appeal outcomes.
+    "appeal_outcome",
 )
 
 

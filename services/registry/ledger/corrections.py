@@ -2,8 +2,9 @@
 
 The ledger never changes a record, so a correction repeats the violation with what is corrected
 and points at the version it replaces; readers see the old version as superseded from the
-moment the correction was recorded. Internal for now (no endpoint): appeal outcomes will
-supersede records the same way.
+moment the correction was recorded. Internal for now (no endpoint). Appeal outcomes supersede
+records the same way (services/registry/appeals/), and a version modified on appeal can itself
+be corrected.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.ledger.entries import RecordEntry
 from services.registry.ledger.errors import RecordAlreadySuperseded, ViolationNotFound
-from services.registry.ledger.models import VIOLATION_KINDS, LedgerRecord
+from services.registry.ledger.models import IS_VIOLATION_VERSION, LedgerRecord
 from services.registry.ledger.service import append_record, lock_ledger
 
 
@@ -42,9 +43,7 @@ async def append_correction(
     # Under the lock, so two corrections of one version cannot both pass the check below.
     await lock_ledger(session)
     previous = await session.scalar(
-        select(LedgerRecord).where(
-            LedgerRecord.id == supersedes, LedgerRecord.record_kind.in_(VIOLATION_KINDS)
-        )
+        select(LedgerRecord).where(LedgerRecord.id == supersedes, IS_VIOLATION_VERSION)
     )
     if previous is None:
         raise ViolationNotFound(f"No violation {supersedes} to correct.")

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from services.registry.ledger.models import (
+    AppealOutcome,
     PermissionDecision,
     PermissionRecordKind,
     RecordKind,
@@ -117,4 +118,35 @@ class PermissionEntry:
         }
 
 
-LedgerEntry = RecordEntry | SanctionEventEntry | PermissionEntry
+@dataclass(frozen=True)
+class AppealOutcomeEntry:
+    """The appellate authority's decision on a violation version (violation_id). It carries the
+    finding as the appeal leaves it (for modified: the rules it now stands on), so a modified
+    outcome reads as the violation's new version; set aside or modified, it supersedes the
+    version appealed (supersedes_id), upheld it supersedes nothing."""
+
+    appeal_outcome: AppealOutcome
+    violation_id: uuid.UUID
+    supersedes_id: uuid.UUID | None
+    case_id: uuid.UUID
+    submission_id: uuid.UUID
+    department: str
+    employee_ref: str
+    employee_name: str
+    rules_cited: list[str]
+    platform: str
+    reasons: str
+    determined_by: uuid.UUID
+    effective_on: date
+    reported_at: datetime
+    decided_at: datetime
+
+    def columns(self, *, record_id: uuid.UUID) -> dict[str, Any]:
+        return {
+            **asdict(self),
+            "record_kind": "appeal_outcome",
+            "rules_cited": list(self.rules_cited),
+        }
+
+
+LedgerEntry = RecordEntry | SanctionEventEntry | PermissionEntry | AppealOutcomeEntry

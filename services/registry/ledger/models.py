@@ -9,7 +9,12 @@ Record kinds:
   varied, quashed, spent, expunged), recorded by a competent authority;
 - permission, official_account: a monitoring unit's decision on a request to use social media,
   personal (an employee, one account) or for a department's official account (with its
-  moderators); refusals are recorded too. A granted renewal supersedes the permission it renews.
+  moderators); refusals are recorded too. A granted renewal supersedes the permission it renews;
+- appeal_outcome: the appellate authority's decision on a violation (`appeal_outcome`), linked
+  to the version appealed (violation_id). Set aside, it supersedes that version and the
+  violation has no current version left; modified, it supersedes it and is itself the new
+  current version (with the rules it now stands on); upheld, it supersedes nothing and the
+  violation stays current. One per case.
 
 Bitemporal: `effective_on` is when a record takes effect in the world (the finding's date, the
 order's date); `recorded_at` is when the registry learnt of it. Queries `as_of` a moment see
@@ -25,6 +30,7 @@ from typing import Literal
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    ColumnElement,
     Date,
     DateTime,
     ForeignKey,
@@ -33,7 +39,9 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    and_,
     func,
+    or_,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -42,7 +50,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from services.registry.base import RegistryBase
 
 RecordKind = Literal[
-    "violation", "cleared_finding", "correction", "sanction_event", "permission", "official_account"
+    "violation",
+    "cleared_finding",
+    "correction",
+    "sanction_event",
+    "permission",
+    "official_account",
+    "appeal_outcome",
 ]
 RECORD_KINDS: tuple[RecordKind, ...] = (
     "violation",
@@ -51,6 +65,7 @@ RECORD_KINDS: tuple[RecordKind, ...] = (
     "sanction_event",
     "permission",
     "official_account",
+    "appeal_outcome",
 )
 # Review's determinations: the original records of a case, one per case and kind.
 DETERMINATION_KINDS: tuple[RecordKind, ...] = ("violation", "cleared_finding")
@@ -58,6 +73,9 @@ DETERMINATION_KINDS: tuple[RecordKind, ...] = ("violation", "cleared_finding")
 VIOLATION_KINDS: tuple[RecordKind, ...] = ("violation", "correction")
 # The kinds that carry a finding (employee, rules, reasons), as opposed to sanction events.
 FINDING_KINDS: tuple[RecordKind, ...] = ("violation", "cleared_finding", "correction")
+AppealOutcome = Literal["upheld", "modified", "set_aside"]
+# An appeal outcome that leaves a finding standing in a new form is a version of the violation.
+VERSIONING_APPEAL_OUTCOMES: tuple[AppealOutcome, ...] = ("modified",)
 # Permission decisions: one original per case, and a granted renewal supersedes what it renews.
 PermissionRecordKind = Literal["permission", "official_account"]
 PERMISSION_KINDS: tuple[PermissionRecordKind, ...] = ("permission", "official_account")
@@ -79,7 +97,7 @@ class LedgerRecord(RegistryBase):
     __table_args__ = (
         CheckConstraint(
             "record_kind IN ('violation', 'cleared_finding', 'correction', 'sanction_event', "
-            "'permission', 'official_account')",
+            "'permission', 'official_account', 'appeal_outcome')",
             name="record_kind",
         ),
         CheckConstraint("sequence >= 1", name="sequence_positive"),
@@ -122,6 +140,17 @@ class LedgerRecord(RegistryBase):
             "decision IN ('granted', 'granted_with_conditions', 'refused')", name="decision"
         ),
         CheckConstraint("expires_on >= effective_on", name="expires_after_effective"),
+        CheckConstraint(
+            "appeal_outcome IN ('upheld', 'modified', 'set_aside')", name="appeal_outcome"
+        ),
+        # An appeal outcome names its outcome, the version appealed and when it was decided;
+        # set aside or modified, it supersedes that version; upheld, it supersedes nothing.
+        CheckConstraint(
+            "(record_kind = 'appeal_outcome') = (appeal_outcome IS NOT NULL) AND "
+            "(record_kind <> 'appeal_outcome' OR (violation_id IS NOT NULL AND decided_at IS "
+            "NOT NULL AND (supersedes_id IS NULL) = (appeal_outcome = 'upheld')))",
+            name="appeal_outcome_complete",
+        ),
         ForeignKeyConstraint(
             ["penalty_catalogue_version", "penalty_code"],
             ["penalty.catalogue_version", "penalty.code"],
@@ -144,6 +173,13 @@ class LedgerRecord(RegistryBase):
             "case_id",
             unique=True,
             postgresql_where=text("record_kind IN ('permission', 'official_account')"),
+        ),
+        # Second line of defence behind the inbox: one appeal outcome per case.
+        Index(
+            "uq_ledger_record_case_id_appeal_outcome",
+            "case_id",
+            unique=True,
+            postgresql_where=text("record_kind = 'appeal_outcome'"),
         ),
         Index("ix_ledger_record_department_sequence", "department", "sequence"),
         Index("ix_ledger_record_rules_cited", "rules_cited", postgresql_using="gin"),
@@ -187,7 +223,8 @@ class LedgerRecord(RegistryBase):
     # The rules catalogue in force when the record was appended.
     catalogue_version: Mapped[int] = mapped_column(Integer)
     # Sanction events: the violation version sanctioned, and the sanction (the id of the
-    # record that imposed it; an imposition points at itself).
+    # record that imposed it; an imposition points at itself). Appeal outcomes: the violation
+    # version appealed.
     violation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("ledger_record.id"))
     sanction_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("ledger_record.id"))
     sanction_event: Mapped[str | None] = mapped_column(String(16))
@@ -213,6 +250,19 @@ class LedgerRecord(RegistryBase):
     # The permission record a renewal request named; a granted renewal also supersedes it.
     renewal_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("ledger_record.id"))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Appeal outcomes: upheld, modified or set_aside (decided_at: when it was decided).
+    appeal_outcome: Mapped[str | None] = mapped_column(String(16))
     content_hash: Mapped[str] = mapped_column(String(64))
     previous_hash: Mapped[str] = mapped_column(String(64))
     chain_hash: Mapped[str] = mapped_column(String(64))
+
+
+# Which records are versions of a violation: the original, its corrections, and an appeal
+# outcome that modified it. A set-aside or upheld appeal outcome is not a version.
+IS_VIOLATION_VERSION: ColumnElement[bool] = or_(
+    LedgerRecord.record_kind.in_(VIOLATION_KINDS),
+    and_(
+        LedgerRecord.record_kind == "appeal_outcome",
+        LedgerRecord.appeal_outcome.in_(VERSIONING_APPEAL_OUTCOMES),
+    ),
+)

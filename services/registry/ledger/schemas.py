@@ -24,7 +24,8 @@ AsOf = Annotated[
 
 
 class ViolationRead(BaseModel):
-    """A version of a violation as recorded (the original or a correction), with its place in
+    """A version of a violation as recorded (the original, a correction, or the finding as
+    modified on appeal: record_kind appeal_outcome), with its place in
     the hash chain and whether it was still current at the moment asked about."""
 
     model_config = ConfigDict(from_attributes=True)
@@ -54,6 +55,10 @@ class ViolationRead(BaseModel):
         description="current unless a record recorded by the moment asked about supersedes it"
     )
     superseded_by: uuid.UUID | None = Field(description="The record that supersedes this one")
+    appeal_outcome: Literal["modified"] | None = Field(
+        default=None,
+        description="Set on a version that an appeal outcome made: the finding as modified",
+    )
 
     @classmethod
     def of(cls, version: RecordVersion) -> ViolationRead:

@@ -39,7 +39,7 @@ from services.registry.ledger.errors import (
 from services.registry.ledger.models import (
     DETERMINATION_KINDS,
     FINDING_KINDS,
-    VIOLATION_KINDS,
+    IS_VIOLATION_VERSION,
     LedgerRecord,
 )
 from shared.db import utcnow
@@ -216,7 +216,7 @@ def _versions_as_of(as_of: datetime | None) -> Select[LedgerRecord, uuid.UUID]:
     no clock involved: what a write must check against."""
     successor = aliased(LedgerRecord)
     superseded_by = select(successor.id).where(successor.supersedes_id == LedgerRecord.id)
-    query = select(LedgerRecord).where(LedgerRecord.record_kind.in_(VIOLATION_KINDS))
+    query = select(LedgerRecord).where(IS_VIOLATION_VERSION)
     if as_of is not None:
         superseded_by = superseded_by.where(successor.recorded_at <= as_of)
         query = query.where(LedgerRecord.recorded_at <= as_of)

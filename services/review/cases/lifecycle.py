@@ -28,9 +28,16 @@ class CaseState(StrEnum):
     DISMISSED = "dismissed"
 
 
-# Cases in these states no longer count towards a member's load.
+# Cases in these states no longer count towards a member's load. An appealed case is the
+# appellate authority's (services/review/appeals), not the investigator's.
 FINISHED_STATES = frozenset(
-    {CaseState.RECORDED, CaseState.CLOSED, CaseState.DISMISSED, CaseState.APPEAL_DECIDED}
+    {
+        CaseState.RECORDED,
+        CaseState.APPEALED,
+        CaseState.CLOSED,
+        CaseState.DISMISSED,
+        CaseState.APPEAL_DECIDED,
+    }
 )
 
 TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, false, or_, select
+from sqlalchemy import and_, exists, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.review.cases.assignment_service import assign_case
@@ -113,15 +113,22 @@ async def open_case(
     return case
 
 
+# The states in which a case is before the unit's appellate authority.
+UNDER_APPEAL = (CaseState.APPEALED.value, CaseState.APPEAL_DECIDED.value)
+
+
 async def cases_for_member(
     session: AsyncSession, *, member: Member, escalated: bool | None = None
 ) -> list[Case]:
     """A member sees the cases assigned to them; the chair sees every case of the unit,
-    including those waiting in its queue. `escalated` keeps only the cases escalated (or not)
+    including those waiting in its queue; an appellate authority, the unit's cases under
+    appeal. `escalated` keeps only the cases escalated (or not)
     in their current stage."""
     query = select(Case).order_by(Case.opened_at, Case.id)
     if member.role == "chair":
         query = query.where(Case.unit_id == member.unit_id)
+    elif member.role == "appellate_authority":
+        query = query.where(Case.unit_id == member.unit_id, Case.state.in_(UNDER_APPEAL))
     else:
         query = query.where(Case.assignee_id == member.id)
     if escalated is not None:
@@ -153,10 +160,14 @@ async def current_escalations(
 
 
 async def case_for_member(session: AsyncSession, *, case_id: uuid.UUID, member: Member) -> Case:
-    """The case if this member may see it; 404 otherwise, whether or not it exists."""
+    """The case if this member may see it; 404 otherwise, whether or not it exists. An
+    appellate authority sees the unit's cases under appeal: the record it decides on."""
     visible = or_(
         Case.assignee_id == member.id,
         (Case.unit_id == member.unit_id) if member.role == "chair" else false(),
+        and_(Case.unit_id == member.unit_id, Case.state.in_(UNDER_APPEAL))
+        if member.role == "appellate_authority"
+        else false(),
     )
     case = await session.scalar(select(Case).where(Case.id == case_id, visible).with_for_update())
     if case is None:

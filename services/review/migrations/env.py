@@ -1,3 +1,4 @@
+from services.review.appeals import models as _appeals  # noqa: F401
 from services.review.base import SCHEMA, ReviewBase
 from services.review.cases import models as _cases  # noqa: F401  (registers tables)
 from services.review.catalogue import models as _catalogue  # noqa: F401

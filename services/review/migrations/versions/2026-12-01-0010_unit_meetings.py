@@ -1,7 +1,7 @@
 """A monitoring unit's meetings: date, members present, guests, agenda and decisions.
 
 Revision ID: review_0006
-Revises: review_0004
+Revises: review_0005
 Create Date: 2026-12-01 00:10
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "review_0006"
-down_revision: str | None = "review_0004"
+down_revision: str | None = "review_0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

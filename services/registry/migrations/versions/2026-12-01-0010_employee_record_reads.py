@@ -4,7 +4,7 @@ so the log an employee is shown is every read there was. For the same reason the
 refused once the log holds a read.
 
 Revision ID: registry_0006
-Revises: registry_0004
+Revises: registry_0005
 Create Date: 2026-12-01 00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "registry_0006"
-down_revision: str | None = "registry_0004"
+down_revision: str | None = "registry_0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
