@@ -287,3 +287,43 @@ async def test_an_appeal_on_a_case_with_no_violation_is_dead_lettered(
             )
         ).one()
     assert "no current violation" in dead.error
+
+
+async def test_statistics_and_the_employee_record_follow_the_appeal_outcome(
+    registry_api: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    queue: ArqRedis,
+) -> None:
+    modified = await recorded_violation(sessionmaker, queue)
+    set_aside = await recorded_violation(sessionmaker, queue)
+    await send_from_review(
+        sessionmaker,
+        appeal_decision(modified, outcome="modified", modified_rules_cited=["CR1964-22"]),
+    )
+    await send_from_review(sessionmaker, appeal_decision(set_aside, outcome="set_aside"))
+    await pump(sessionmaker, queue)
+    auditor = bearer(await issue_reader(sessionmaker, role="auditor"))
+
+    async def counted_rules(department: str) -> dict[str, Any]:
+        response = await registry_api.get(
+            "/v1/statistics", params={"by": "rule", "department": department}, headers=auditor
+        )
+        assert response.status_code == 200, response.text
+        return {group["key"]: group["count"] for group in response.json()["groups"]}
+
+    # A modified finding still counts, as its new version under its new rules (one violation:
+    # a small cell); a finding set aside counts no more.
+    assert await counted_rules(modified.department) == {"CR1964-22": "<5"}
+    assert await counted_rules(set_aside.department) == {}
+
+    record = await registry_api.get(
+        f"/v1/employees/{modified.employee_ref}/record",
+        params={"reason": "Checking the appeal's effect on the record."},
+        headers=auditor,
+    )
+    assert record.status_code == 200, record.text
+    versions = record.json()["violations"]
+    assert sorted(version["record_kind"] for version in versions) == [
+        "appeal_outcome",
+        "violation",
+    ]

@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased
 
 from services.registry.employees.errors import EmployeeNotFound
 from services.registry.employees.models import EmployeeRecordRead
-from services.registry.ledger.models import VIOLATION_KINDS, LedgerRecord
+from services.registry.ledger.models import IS_VIOLATION_VERSION, LedgerRecord
 from services.registry.ledger.service import RecordVersion
 from services.registry.permissions.service import PermissionVersion, list_permissions
 from services.registry.readers.models import ReaderCredential
@@ -53,7 +53,7 @@ async def _violations(
         .scalar_subquery()
     )
     query = select(LedgerRecord, superseded_by.label("superseded_by")).where(
-        LedgerRecord.record_kind.in_(VIOLATION_KINDS),
+        IS_VIOLATION_VERSION,
         LedgerRecord.employee_ref == employee_ref,
         LedgerRecord.recorded_at <= as_of,
     )

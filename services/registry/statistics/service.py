@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from services.registry.catalogue.models import Penalty
-from services.registry.ledger.models import VIOLATION_KINDS, LedgerRecord
+from services.registry.ledger.models import IS_VIOLATION_VERSION, LedgerRecord
 
 Grouping = Literal["month", "department", "rule", "platform", "penalty"]
 GROUPINGS: tuple[Grouping, ...] = ("month", "department", "rule", "platform", "penalty")
@@ -107,7 +107,7 @@ def _impositions(scope: StatisticsFilter) -> tuple[Select[Any], Any]:
 def _current_violations(scope: StatisticsFilter) -> Select[Any]:
     """The FROM and WHERE of every violation count; the caller chooses the columns."""
     query = select().where(
-        LedgerRecord.record_kind.in_(VIOLATION_KINDS),
+        IS_VIOLATION_VERSION,
         LedgerRecord.recorded_at <= scope.as_of,
         _not_superseded(scope.as_of),
     )
