@@ -315,6 +315,10 @@ async def test_statistics_and_the_employee_record_follow_the_appeal_outcome(
     # a small cell); a finding set aside counts no more.
     assert await counted_rules(modified.department) == {"CR1964-22": "<5"}
     assert await counted_rules(set_aside.department) == {}
+    appeals = await registry_api.get(
+        "/v1/statistics", params={"department": set_aside.department}, headers=auditor
+    )
+    assert appeals.json()["appeal_outcomes"] == [{"key": "set_aside", "count": "<5"}]
 
     record = await registry_api.get(
         f"/v1/employees/{modified.employee_ref}/record",

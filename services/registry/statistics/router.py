@@ -85,7 +85,8 @@ async def read_statistics(
     scope: Filter, session: DbSession, settings: Settings, by: By = "month"
 ) -> StatisticsRead:
     """Counts of current violations (as the registry stood at `as_of`, default now) grouped by
-    `by`, their total, and the days from report to record (median and 90th percentile).
+    `by`, their total, the days from report to record (median and 90th percentile), and the
+    appeals decided by outcome.
 
     Every count below `min_cell` (REGISTRY_STATISTICS_MIN_CELL, default 5) reads as the string
     "<5", never as a number; the total is withheld (null) when any group is suppressed, and
@@ -95,6 +96,7 @@ async def read_statistics(
     counts = await service.grouped_counts(session, by=by, scope=scope)
     total = await service.counted_total(session, by=by, scope=scope)
     days = await service.turnaround_days(session, scope=scope)
+    appeals = await service.appeal_outcome_counts(session, scope=scope)
     enough = days.records >= min_cell
     marker = suppression.suppressed_marker(min_cell)
     return StatisticsRead(
@@ -114,6 +116,10 @@ async def read_statistics(
             median_days=days.median if enough else marker,
             p90_days=days.p90 if enough else marker,
         ),
+        appeal_outcomes=[
+            GroupCount(key=outcome, count=suppression.cell(count, min_cell=min_cell))
+            for outcome, count in appeals
+        ],
     )
 
 

@@ -40,6 +40,9 @@ class StatisticsRead(BaseModel):
         "group is suppressed, since the total would give it back"
     )
     report_to_record: TurnaroundRead
+    appeal_outcomes: list[GroupCount] = Field(
+        description="Appeals decided by as_of, by outcome (upheld, modified, set_aside)"
+    )
 
 
 class InconsistentSanctionRead(BaseModel):

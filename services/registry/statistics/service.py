@@ -157,6 +157,26 @@ async def counted_total(session: AsyncSession, *, by: Grouping, scope: Statistic
     return int(await session.scalar(counted.add_columns(func.count())) or 0)
 
 
+async def appeal_outcome_counts(
+    session: AsyncSession, *, scope: StatisticsFilter
+) -> list[tuple[str, int]]:
+    """Appeals decided by as_of, by outcome (upheld, modified, set aside), within the filters
+    (dates on the outcome's effective date)."""
+    decided: Select[Any] = select(LedgerRecord.appeal_outcome, func.count()).where(
+        LedgerRecord.record_kind == "appeal_outcome", LedgerRecord.recorded_at <= scope.as_of
+    )
+    query = _narrowed(
+        decided,
+        scope=scope,
+        counted=LedgerRecord,
+        violation=LedgerRecord,
+    )
+    rows = await session.execute(
+        query.group_by(LedgerRecord.appeal_outcome).order_by(LedgerRecord.appeal_outcome)
+    )
+    return [(str(outcome), int(count)) for outcome, count in rows.all()]
+
+
 async def turnaround_days(session: AsyncSession, *, scope: StatisticsFilter) -> TurnaroundDays:
     """Median and 90th percentile of days from the report to its violation's record."""
     days = func.extract("epoch", LedgerRecord.recorded_at - LedgerRecord.reported_at) / 86400
