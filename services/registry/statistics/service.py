@@ -162,7 +162,7 @@ async def appeal_outcome_counts(
 ) -> list[tuple[str, int]]:
     """Appeals decided by as_of, by outcome (upheld, modified, set aside), within the filters
     (dates on the outcome's effective date)."""
-    decided: Select[Any] = select(LedgerRecord.appeal_outcome, func.count()).where(
+    decided = select().where(
         LedgerRecord.record_kind == "appeal_outcome", LedgerRecord.recorded_at <= scope.as_of
     )
     query = _narrowed(
@@ -172,7 +172,9 @@ async def appeal_outcome_counts(
         violation=LedgerRecord,
     )
     rows = await session.execute(
-        query.group_by(LedgerRecord.appeal_outcome).order_by(LedgerRecord.appeal_outcome)
+        query.add_columns(LedgerRecord.appeal_outcome, func.count())
+        .group_by(LedgerRecord.appeal_outcome)
+        .order_by(LedgerRecord.appeal_outcome)
     )
     return [(str(outcome), int(count)) for outcome, count in rows.all()]
 
