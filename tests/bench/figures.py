@@ -96,10 +96,17 @@ async def closed_loop(
     )
 
 
+# Connections the raw baseline opens at most: PostgreSQL's default max_connections is 100,
+# and the stack under test holds some. More clients than this share the pool, as they would.
+RAW_MAX_CONNECTIONS = 48
+
+
 async def raw_insert_rate(database_url: str, *, concurrency: int, seconds: float) -> Rate:
-    """The machine's own limit: single-row INSERT + COMMIT with asyncpg, no framework."""
+    """The machine's own limit: single-row INSERT + COMMIT with asyncpg, no framework, from
+    `concurrency` clients (sharing at most RAW_MAX_CONNECTIONS connections)."""
+    connections = min(concurrency, RAW_MAX_CONNECTIONS)
     pool = await asyncpg.create_pool(
-        to_plain_url(database_url), min_size=concurrency, max_size=concurrency
+        to_plain_url(database_url), min_size=connections, max_size=connections
     )
     body = json.dumps(report_body())
     try:
