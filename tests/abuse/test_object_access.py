@@ -6,14 +6,12 @@ ids or codes. The other organisation's own callers read the same ids, proving th
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
-
-import httpx
 import pytest
 
 from shared.messages import SERVICES, Service
-from tests.abuse.apps import authenticated_routes, filled, service_client
-from tests.abuse.policy import POLICY, object_ids, request_of
+from tests.abuse.apps import authenticated_routes
+from tests.abuse.calls import call, client_for
+from tests.abuse.policy import POLICY
 from tests.abuse.world import ROLES, Organisation, World
 
 # Id parameters the matrix knows how to fill with an organisation's own object. A new id
@@ -56,27 +54,6 @@ ROLE_REFUSALS = frozenset(
 
 def id_routes(service: Service) -> list[tuple[str, str, str]]:
     return [route for route in authenticated_routes() if route[0] == service and "{" in route[2]]
-
-
-async def call(
-    api: httpx.AsyncClient,
-    route: tuple[str, str, str],
-    org: Organisation,
-    role: str,
-    ids: dict[str, str],
-) -> httpx.Response:
-    _, method, path = route
-    options = request_of(route)
-    headers = {**org.headers(role), **options.pop("headers", {})}
-    return await api.request(
-        method, filled(path, object_ids(path, ids)), headers=headers, **options
-    )
-
-
-def client_for(service: Service, world: World) -> AbstractAsyncContextManager[httpx.AsyncClient]:
-    if service == "intake":
-        return service_client(service, evidence_directory=world.evidence_directory)
-    return service_client(service)
 
 
 def parameters_of(path: str) -> set[str]:
