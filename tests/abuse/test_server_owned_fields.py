@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.messages import SERVICES, Service
 from tests.abuse.apps import authenticated_routes, filled
 from tests.abuse.calls import client_for
 from tests.abuse.policy import POLICY, object_ids, request_of
+from tests.abuse.rows import all_row_counts
 from tests.abuse.world import World
 from tests.intake.support import assert_problem
 
@@ -32,25 +32,6 @@ SERVER_OWNED: dict[str, Any] = {
 }
 # Places inside a body where a report nests objects of its own.
 NESTED: dict[str, tuple[str, ...]] = {"/v1/reports": ("reporter", "subjects")}
-
-
-async def all_row_counts(sessionmaker: Sessionmaker) -> dict[str, int]:
-    async with sessionmaker() as session:
-        tables = (
-            await session.execute(
-                text(
-                    "SELECT table_schema || '.' || table_name FROM information_schema.tables "
-                    "WHERE table_schema IN ('intake', 'review', 'registry') "
-                    "AND table_type = 'BASE TABLE'"
-                )
-            )
-        ).scalars()
-        counts: dict[str, int] = {}
-        for table in tables:
-            counts[table] = int(
-                (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()
-            )
-    return counts
 
 
 def json_body_routes(service: Service) -> list[tuple[str, str, str]]:
