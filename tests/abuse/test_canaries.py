@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+import structlog
 from arq.connections import ArqRedis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -93,13 +94,15 @@ def forget_cached_loggers() -> None:
 
 @pytest.fixture
 def captured_logs(capfd: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture[str]]:
+    # The configuration before, whose stream outlives this test's capture, is put back after.
+    before = structlog.get_config()
     forget_cached_loggers()
     configure_logging(json_lines=True)
     try:
         yield capfd
     finally:
         forget_cached_loggers()
-        configure_logging(json_lines=True)
+        structlog.configure(**before)
 
 
 async def test_canaries_leave_no_trace(
