@@ -130,3 +130,18 @@ async def test_no_list_or_read_shows_another_organisations_rows(
                 body = answer.content.decode("utf-8", errors="replace")
                 leaks += [f"{route[2]} as {role}: {m}" for m in markers if m in body]
     assert leaks == []
+
+
+async def test_asking_a_list_for_the_other_department_is_refused(world: World) -> None:
+    """Tried: each registry list filtered by the other organisation's department, as every
+    role bound to this one: 403 (outside its organisation) or 403 by role, and no rows."""
+    wrong: list[str] = []
+    async with client_for("registry", world) as api:
+        for path in ("/v1/violations", "/v1/permissions", "/v1/official-accounts"):
+            for role in ROLES["registry"]:
+                answer = await api.get(
+                    path, params={"department": world.b.department}, headers=world.a.headers(role)
+                )
+                if answer.status_code != 403 or world.b.ids["record_id"] in answer.text:
+                    wrong.append(f"{path} as {role}: {answer.status_code}")
+    assert wrong == []
