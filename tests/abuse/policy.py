@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from tests.factories import report_body, violator_row
@@ -58,6 +59,13 @@ POLICY: dict[Route, frozenset[str]] = {
     ("review", "POST", "/v1/cases/{case_id}/notice-and-reply-on-record"): ASSIGNEE,
     ("review", "GET", "/v1/cases/{case_id}/permission"): CASE_READERS,
     ("review", "POST", "/v1/cases/{case_id}/permission-decision"): ASSIGNEE,
+    ("review", "POST", "/v1/cases/{case_id}/appeal"): CHAIR,
+    # Only an appellate authority decides appeals, and the world's units have none.
+    ("review", "POST", "/v1/cases/{case_id}/appeal-decision"): frozenset(),
+    ("review", "GET", "/v1/cases/{case_id}/appeal"): EVERY_MEMBER,
+    ("review", "POST", "/v1/units/{unit_id}/meetings"): CHAIR,
+    ("review", "GET", "/v1/units/{unit_id}/meetings"): EVERY_MEMBER,
+    ("review", "GET", "/v1/units/{unit_id}/summary"): CHAIR,
     ("review", "GET", "/v1/units/{unit_id}/members"): CHAIR,
     ("review", "POST", "/v1/units/{unit_id}/members/{member_id}/deactivation"): CHAIR,
     ("review", "POST", "/v1/units/{unit_id}/members/{member_id}/leave"): CHAIR,
@@ -73,6 +81,11 @@ POLICY: dict[Route, frozenset[str]] = {
     ("registry", "GET", "/v1/permissions"): RECORD_READERS,
     ("registry", "GET", "/v1/permissions/check"): RECORD_READERS,
     ("registry", "GET", "/v1/official-accounts"): EVERY_READER,
+    ("registry", "GET", "/v1/statistics"): EVERY_READER,
+    ("registry", "GET", "/v1/statistics/export.csv"): EVERY_READER,
+    ("registry", "GET", "/v1/statistics/inconsistent-sanctions"): RECORD_READERS,
+    ("registry", "GET", "/v1/employees/{employee_ref}/record"): RECORD_READERS,
+    ("registry", "GET", "/v1/employees/{employee_ref}/record-reads"): RECORD_READERS,
     ("registry", "GET", "/v1/audit/verify"): frozenset({"auditor"}),
     ("registry", "GET", "/v1/audit/checkpoints"): frozenset({"auditor"}),
 }
@@ -120,6 +133,26 @@ REQUESTS: dict[Route, Callable[[], dict[str, Any]]] = {
     ("review", "POST", "/v1/units/{unit_id}/members/{member_id}/leave"): _json(
         lambda: {"reason": STATEMENT}
     ),
+    ("review", "POST", "/v1/cases/{case_id}/appeal"): _json(
+        lambda: {"grounds": STATEMENT, "filed_on": date.today().isoformat()}
+    ),
+    ("review", "POST", "/v1/cases/{case_id}/appeal-decision"): _json(
+        lambda: {"outcome": "upheld", "reasons": STATEMENT}
+    ),
+    # The attendee is nobody of the unit: the chair's call is judged (422), others refused.
+    ("review", "POST", "/v1/units/{unit_id}/meetings"): _json(
+        lambda: {
+            "held_on": date.today().isoformat(),
+            "attendee_ids": [str(uuid.uuid4())],
+            "agenda": STATEMENT,
+        }
+    ),
+    ("review", "GET", "/v1/units/{unit_id}/summary"): lambda: {
+        "params": {"from": "2026-01-01", "to": date.today().isoformat()}
+    },
+    ("registry", "GET", "/v1/employees/{employee_ref}/record"): lambda: {
+        "params": {"reason": STATEMENT}
+    },
     ("registry", "POST", "/v1/violations/{record_id}/sanctions"): _json(sanction_order),
     ("registry", "GET", "/v1/permissions/check"): lambda: {
         "params": {"platform": "x", "account_handle": "@nobody", "on": "2026-06-01"}

@@ -27,9 +27,15 @@ COVERED_PARAMETERS = frozenset(
         "unit_id",
         "member_id",
         "record_id",
+        "employee_ref",
     }
 )
-KNOWN_GAPS: dict[tuple[str, str, str], str] = {}
+KNOWN_GAPS: dict[tuple[str, str, str], str] = {
+    ("review", "GET", "/v1/cases/{case_id}/appeal"): (
+        "the world holds no appealed case, so its owner reads 404 appeal-not-found; the role "
+        "check is in S5 and foreign case ids are refused by the case's own routes"
+    ),
+}
 
 # (route, role) pairs answered 403 rather than 404 with a foreign id: the role may never call
 # the route, so its credential is refused before any id is looked at. Recorded as seen on
@@ -48,6 +54,9 @@ ROLE_REFUSALS = frozenset(
         "POST /v1/violations/{record_id}/sanctions as auditor",
         "POST /v1/violations/{record_id}/sanctions as dashboard",
         "GET /v1/violations/{record_id}/sanctions as dashboard",
+        # Added 2026-12-01 with the employee record: dashboards never read personal records.
+        "GET /v1/employees/{employee_ref}/record as dashboard",
+        "GET /v1/employees/{employee_ref}/record-reads as dashboard",
     }
 )
 

@@ -65,6 +65,10 @@ async def test_server_owned_fields_in_any_body_get_422_and_store_nothing(
     async with client_for(service, world) as api:
         for route in routes:
             _, method, path = route
+            if not POLICY[route]:
+                # No role of the world may call it (an appeal's decision needs an appellate
+                # authority): its refusal comes before its body; tests/review covers its 422s.
+                continue
             role = sorted(POLICY[route])[0]
             url = filled(path, object_ids(path, world.a.ids))
             for name in SERVER_OWNED:

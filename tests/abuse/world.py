@@ -164,6 +164,7 @@ async def seed_organisation(sessionmaker: Sessionmaker, evidence_directory: str)
         )
     violation = await append_settled_violation(sessionmaker, department=org.department)
     org.ids["record_id"] = str(violation.id)
+    org.ids["employee_ref"] = violation.employee_ref
     async with unit_of_work(sessionmaker) as session:
         await record_permission_decision(
             session,
