@@ -22,9 +22,8 @@ from sqlalchemy.orm import aliased
 from services.registry.appeals.errors import ConflictingAppealOutcome, NoViolationToAppeal
 from services.registry.ledger.entries import AppealOutcomeEntry
 from services.registry.ledger.models import IS_VIOLATION_VERSION, LedgerRecord
-from services.registry.ledger.service import append_record, lock_ledger
-from shared.messages import AppealDecided, RecordCreated
-from shared.outbox import stage_message
+from services.registry.ledger.service import announce_record, append_record, lock_ledger
+from shared.messages import AppealDecided
 
 logger = structlog.get_logger(__name__)
 
@@ -135,16 +134,5 @@ async def record_appeal_outcome(
         violation_id=str(appealed.id),
         appeal_outcome=decision.outcome,
     )
-    await stage_message(
-        session,
-        RecordCreated(
-            record_id=record.id,
-            record_kind=record.record_kind,
-            case_id=record.case_id,
-            submission_id=record.submission_id,
-            recorded_at=record.recorded_at,
-        ),
-        producer="registry",
-        correlation_id=correlation_id,
-    )
+    await announce_record(session, record=record, correlation_id=correlation_id)
     return record

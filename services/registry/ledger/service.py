@@ -71,6 +71,25 @@ async def ledger_head(session: AsyncSession) -> tuple[int, str] | None:
     return (head.sequence, head.chain_hash) if head else None
 
 
+async def announce_record(
+    session: AsyncSession, *, record: LedgerRecord, correlation_id: str
+) -> None:
+    """Tell intake and review a record exists (record.created), in the record's transaction:
+    the portal's status and the case follow from it, whatever the record's kind."""
+    await stage_message(
+        session,
+        RecordCreated(
+            record_id=record.id,
+            record_kind=record.record_kind,
+            case_id=record.case_id,
+            submission_id=record.submission_id,
+            recorded_at=record.recorded_at,
+        ),
+        producer="registry",
+        correlation_id=correlation_id,
+    )
+
+
 async def append_record(session: AsyncSession, *, entry: LedgerEntry) -> LedgerRecord:
     """Append one record at the head of the chain, in the caller's transaction.
 
@@ -179,18 +198,7 @@ async def record_determination(
             "a different determination must come as a superseding record."
         )
     record = await append_record(session, entry=entry)
-    await stage_message(
-        session,
-        RecordCreated(
-            record_id=record.id,
-            record_kind=record.record_kind,
-            case_id=record.case_id,
-            submission_id=record.submission_id,
-            recorded_at=record.recorded_at,
-        ),
-        producer="registry",
-        correlation_id=correlation_id,
-    )
+    await announce_record(session, record=record, correlation_id=correlation_id)
     return record
 
 

@@ -20,13 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.ledger.entries import PermissionEntry
 from services.registry.ledger.models import PERMISSION_KINDS, LedgerRecord, PermissionRecordKind
-from services.registry.ledger.service import append_record, lock_ledger
+from services.registry.ledger.service import announce_record, append_record, lock_ledger
 from services.registry.permissions.errors import (
     ConflictingPermissionDecision,
     MalformedPermissionDecision,
 )
-from shared.messages import PermissionDecided, RecordCreated
-from shared.outbox import stage_message
+from shared.messages import PermissionDecided
 
 logger = structlog.get_logger(__name__)
 
@@ -176,16 +175,5 @@ async def record_permission_decision(
             f"({earlier.decision}); a different decision cannot be recorded for it."
         )
     record = await append_record(session, entry=entry)
-    await stage_message(
-        session,
-        RecordCreated(
-            record_id=record.id,
-            record_kind=record.record_kind,
-            case_id=record.case_id,
-            submission_id=record.submission_id,
-            recorded_at=record.recorded_at,
-        ),
-        producer="registry",
-        correlation_id=correlation_id,
-    )
+    await announce_record(session, record=record, correlation_id=correlation_id)
     return record
