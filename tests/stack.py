@@ -47,6 +47,18 @@ async def administer(sql: str) -> None:
         await connection.close()
 
 
+@contextmanager
+def scratch_database(label: str = "migrations") -> Iterator[str]:
+    """A fresh, empty database of its own on the test server, as a URL; dropped afterwards.
+    For tests that migrate up and down, which must not touch the run's shared database."""
+    database = f"conduct_{label}_{uuid.uuid4().hex[:10]}"
+    asyncio.run(administer(f'CREATE DATABASE "{database}"'))
+    try:
+        yield with_database(server_url(), database)
+    finally:
+        asyncio.run(administer(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+
+
 @dataclass(frozen=True)
 class RunningStack:
     stack: Stack
@@ -65,13 +77,10 @@ def isolated_stack(
     api_processes: int = 1,
     workers: int = 1,
 ) -> Iterator[RunningStack]:
-    """Start the stack on a fresh database `conduct_<label>_<id>`; drop it afterwards."""
+    """Start the stack on a fresh database of its own (scratch_database); drop it afterwards."""
     run_id = uuid.uuid4().hex[:8]
-    database = f"conduct_{label}_{run_id}"
-    asyncio.run(administer(f'CREATE DATABASE "{database}"'))
-    database_url = with_database(server_url(), database)
     redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    try:
+    with scratch_database(label) as database_url:
         credentials = json.loads(prepare_demo(database_url, redis_url, data_dir).read_text())
         ports = {service: free_port() for service in ("intake", "review", "registry")}
         env = {
@@ -98,5 +107,3 @@ def isolated_stack(
             )
         finally:
             stack.stop()
-    finally:
-        asyncio.run(administer(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))

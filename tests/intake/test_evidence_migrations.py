@@ -9,7 +9,7 @@ import asyncpg
 from alembic import command
 
 from shared.migrations import alembic_config, upgrade
-from tests.stack import administer, server_url, with_database
+from tests.stack import scratch_database
 
 
 async def _run(url: str, *statements: str) -> list[asyncpg.Record]:
@@ -24,16 +24,13 @@ async def _run(url: str, *statements: str) -> list[asyncpg.Record]:
 
 
 def test_evidence_migrations_downgrade_with_data_and_upgrade_again() -> None:
-    database = f"conduct_migrations_{uuid.uuid4().hex[:10]}"
-    asyncio.run(administer(f'CREATE DATABASE "{database}"'))
-    url = with_database(server_url(), database)
-    credential, evidence_file, original, repeat = (uuid.uuid4() for _ in range(4))
-    report_columns = (
-        "department, client_credential_id, reporter_employee_ref, reporter_name, "
-        "reporter_office, platform, content_excerpt, rules_alleged, status, status_changed_at"
-    )
-    report_values = f"'D', '{credential}', 'R', 'R', 'O', 'x', 'e', '{{}}'"
-    try:
+    with scratch_database() as url:
+        credential, evidence_file, original, repeat = (uuid.uuid4() for _ in range(4))
+        report_columns = (
+            "department, client_credential_id, reporter_employee_ref, reporter_name, "
+            "reporter_office, platform, content_excerpt, rules_alleged, status, status_changed_at"
+        )
+        report_values = f"'D', '{credential}', 'R', 'R', 'O', 'x', 'e', '{{}}'"
         upgrade("intake", url)
         asyncio.run(
             _run(
@@ -81,5 +78,3 @@ def test_evidence_migrations_downgrade_with_data_and_upgrade_again() -> None:
             "snapshot_file_id",
             "recipient",
         }
-    finally:
-        asyncio.run(administer(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))

@@ -10,7 +10,7 @@ import asyncpg
 from alembic import command
 
 from shared.migrations import alembic_config, upgrade
-from tests.stack import administer, server_url, with_database
+from tests.stack import scratch_database
 
 
 async def _fetch(url: str, sql: str) -> list[asyncpg.Record]:
@@ -23,10 +23,7 @@ async def _fetch(url: str, sql: str) -> list[asyncpg.Record]:
 
 
 def test_intake_migrations_downgrade_and_upgrade_again() -> None:
-    database = f"conduct_migrations_{uuid.uuid4().hex[:10]}"
-    asyncio.run(administer(f'CREATE DATABASE "{database}"'))
-    url = with_database(server_url(), database)
-    try:
+    with scratch_database() as url:
         upgrade("intake", url)
         command.downgrade(alembic_config("intake", url), "intake_0001")
         tables = asyncio.run(
@@ -51,5 +48,3 @@ def test_intake_migrations_downgrade_and_upgrade_again() -> None:
         ]
         keys = asyncio.run(_fetch(url, "SELECT count(*) AS n FROM intake.idempotency_key"))
         assert keys[0]["n"] == 0
-    finally:
-        asyncio.run(administer(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))

@@ -10,18 +10,15 @@ from alembic import command
 
 from shared.migrations import alembic_config, upgrade
 from tests.intake.test_migrations import _fetch
-from tests.stack import administer, server_url, with_database
+from tests.stack import scratch_database
 
 
 def test_permission_requests_go_down_with_their_history_and_come_back_empty() -> None:
-    database = f"conduct_migrations_{uuid.uuid4().hex[:10]}"
-    asyncio.run(administer(f'CREATE DATABASE "{database}"'))
-    url = with_database(server_url(), database)
+    with scratch_database() as url:
 
-    def sql(statement: str) -> list[dict[str, object]]:
-        return [dict(row) for row in asyncio.run(_fetch(url, statement))]
+        def sql(statement: str) -> list[dict[str, object]]:
+            return [dict(row) for row in asyncio.run(_fetch(url, statement))]
 
-    try:
         upgrade("intake", url)
         credential, request, report = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
         sql(
@@ -60,5 +57,3 @@ def test_permission_requests_go_down_with_their_history_and_come_back_empty() ->
         upgrade("intake", url)
 
         assert sql("SELECT count(*) AS n FROM intake.permission_request")[0]["n"] == 0
-    finally:
-        asyncio.run(administer(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))

@@ -4,7 +4,6 @@ database itself refuses an ill-formed appeal outcome."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import asyncpg
@@ -14,7 +13,7 @@ from alembic import command
 from shared.migrations import alembic_config, upgrade
 from tests.registry.test_migrations import VIOLATION, columns, run
 from tests.registry.test_permission_migration import OFFICIAL_ACCOUNT
-from tests.stack import administer, server_url, with_database
+from tests.stack import scratch_database
 
 # $1 id, $2 sequence, $3 outcome, $4 supersedes, $5 violation appealed, $6 case.
 APPEAL_OUTCOME = (
@@ -28,11 +27,8 @@ APPEAL_OUTCOME = (
 
 
 def test_appeal_outcome_migration_downgrades_and_upgrades_again() -> None:
-    database = f"conduct_migrations_{uuid.uuid4().hex[:10]}"
-    asyncio.run(administer(f'CREATE DATABASE "{database}"'))
-    url = with_database(server_url(), database)
-    config = alembic_config("registry", url)
-    try:
+    with scratch_database() as url:
+        config = alembic_config("registry", url)
         upgrade("registry", url)
         violation_id = uuid.uuid4()
         run(url, VIOLATION, violation_id, 1, "E-1")
@@ -73,5 +69,3 @@ def test_appeal_outcome_migration_downgrades_and_upgrades_again() -> None:
         with pytest.raises(RuntimeError, match="Downgrade refused"):
             command.downgrade(config, "registry_0004")
         assert "appeal_outcome" in columns(url)
-    finally:
-        asyncio.run(administer(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))

@@ -13,7 +13,7 @@ import pytest
 from alembic import command
 
 from shared.migrations import alembic_config, upgrade
-from tests.stack import administer, server_url, with_database
+from tests.stack import scratch_database
 
 VIOLATION = (
     "INSERT INTO registry.ledger_record (id, sequence, record_kind, case_id, submission_id, "
@@ -55,11 +55,8 @@ def columns(url: str) -> set[str]:
 
 
 def test_registry_migrations_downgrade_and_upgrade_again() -> None:
-    database = f"conduct_migrations_{uuid.uuid4().hex[:10]}"
-    asyncio.run(administer(f'CREATE DATABASE "{database}"'))
-    url = with_database(server_url(), database)
-    config = alembic_config("registry", url)
-    try:
+    with scratch_database() as url:
+        config = alembic_config("registry", url)
         upgrade("registry", url)
         violation_id = uuid.uuid4()
         run(url, VIOLATION, violation_id, 1, "E-1")
@@ -90,5 +87,3 @@ def test_registry_migrations_downgrade_and_upgrade_again() -> None:
         with pytest.raises(RuntimeError, match="Downgrade refused"):
             command.downgrade(config, "registry_0002")
         assert "sanction_id" in columns(url)
-    finally:
-        asyncio.run(administer(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))

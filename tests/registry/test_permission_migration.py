@@ -4,7 +4,6 @@ half-filled permission record."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import asyncpg
@@ -13,7 +12,7 @@ from alembic import command
 
 from shared.migrations import alembic_config, upgrade
 from tests.registry.test_migrations import VIOLATION, columns, run
-from tests.stack import administer, server_url, with_database
+from tests.stack import scratch_database
 
 # $1 id, $2 sequence, $3 decision, $4 account handle, $5 case.
 OFFICIAL_ACCOUNT = (
@@ -27,11 +26,8 @@ OFFICIAL_ACCOUNT = (
 
 
 def test_permission_migration_downgrades_and_upgrades_again() -> None:
-    database = f"conduct_migrations_{uuid.uuid4().hex[:10]}"
-    asyncio.run(administer(f'CREATE DATABASE "{database}"'))
-    url = with_database(server_url(), database)
-    config = alembic_config("registry", url)
-    try:
+    with scratch_database() as url:
+        config = alembic_config("registry", url)
         upgrade("registry", url)
         run(url, VIOLATION, uuid.uuid4(), 1, "E-1")
 
@@ -57,5 +53,3 @@ def test_permission_migration_downgrades_and_upgrades_again() -> None:
         with pytest.raises(RuntimeError, match="Downgrade refused"):
             command.downgrade(config, "registry_0003")
         assert "decision" in columns(url)
-    finally:
-        asyncio.run(administer(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))

@@ -4,7 +4,6 @@ logged read."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import asyncpg
@@ -13,7 +12,7 @@ from alembic import command
 
 from shared.migrations import alembic_config, upgrade
 from tests.registry.test_migrations import run
-from tests.stack import administer, server_url, with_database
+from tests.stack import scratch_database
 
 READ = (
     "INSERT INTO registry.employee_record_read (id, reader_credential_id, reader_label, "
@@ -26,11 +25,8 @@ TABLES = (
 
 
 def test_read_log_migration_downgrades_and_upgrades_again() -> None:
-    database = f"conduct_migrations_{uuid.uuid4().hex[:10]}"
-    asyncio.run(administer(f'CREATE DATABASE "{database}"'))
-    url = with_database(server_url(), database)
-    config = alembic_config("registry", url)
-    try:
+    with scratch_database() as url:
+        config = alembic_config("registry", url)
         upgrade("registry", url)
         # One step below this migration, whatever it is chained after.
         command.downgrade(config, "registry_0006-1")
@@ -51,5 +47,3 @@ def test_read_log_migration_downgrades_and_upgrades_again() -> None:
                 run(url, statement, read_id)
         with pytest.raises(asyncpg.RestrictViolationError, match="append-only"):
             run(url, "TRUNCATE registry.employee_record_read")
-    finally:
-        asyncio.run(administer(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))

@@ -3,7 +3,6 @@ empty, the cases stay, and the database refuses a half-recorded decision."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import asyncpg
@@ -12,7 +11,7 @@ from alembic import command
 
 from shared.migrations import alembic_config, upgrade
 from tests.review.test_migrations import run
-from tests.stack import administer, server_url, with_database
+from tests.stack import scratch_database
 
 # $1 case, $2 member, $3 outcome, $4 decision reasons.
 APPEAL = (
@@ -24,10 +23,7 @@ APPEAL = (
 
 
 def test_appeals_migration_downgrades_and_upgrades_again() -> None:
-    database = f"conduct_migrations_{uuid.uuid4().hex[:10]}"
-    asyncio.run(administer(f'CREATE DATABASE "{database}"'))
-    url = with_database(server_url(), database)
-    try:
+    with scratch_database() as url:
         upgrade("review", url)
         unit_id, member_id, case_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
         run(
@@ -68,5 +64,3 @@ def test_appeals_migration_downgrades_and_upgrades_again() -> None:
         assert run(url, "SELECT state FROM review.case WHERE id = $1", case_id)[0]["state"] == (
             "appealed"
         )
-    finally:
-        asyncio.run(administer(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))

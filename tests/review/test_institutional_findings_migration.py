@@ -4,7 +4,6 @@ institution's row did not say it had one."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 import asyncpg
@@ -13,7 +12,7 @@ from alembic import command
 
 from shared.migrations import alembic_config, upgrade
 from tests.review.test_migrations import run
-from tests.stack import administer, server_url, with_database
+from tests.stack import scratch_database
 
 FINDING = (
     "INSERT INTO review.institutional_finding (case_id, entry_id, batch_id, row_number, "
@@ -25,10 +24,7 @@ FINDING = (
 
 
 def test_institutional_findings_migration_downgrades_and_upgrades_again() -> None:
-    database = f"conduct_migrations_{uuid.uuid4().hex[:10]}"
-    asyncio.run(administer(f'CREATE DATABASE "{database}"'))
-    url = with_database(server_url(), database)
-    try:
+    with scratch_database() as url:
         upgrade("review", url)
         unit_id, member_id, case_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
         run(
@@ -84,5 +80,3 @@ def test_institutional_findings_migration_downgrades_and_upgrades_again() -> Non
                 False,
                 None,
             )
-    finally:
-        asyncio.run(administer(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))

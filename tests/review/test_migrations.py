@@ -12,7 +12,7 @@ import pytest
 from alembic import command
 
 from shared.migrations import alembic_config, upgrade
-from tests.stack import administer, server_url, with_database
+from tests.stack import scratch_database
 
 
 async def _run(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
@@ -29,10 +29,7 @@ def run(url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
 
 
 def test_review_migrations_downgrade_and_upgrade_again() -> None:
-    database = f"conduct_migrations_{uuid.uuid4().hex[:10]}"
-    asyncio.run(administer(f'CREATE DATABASE "{database}"'))
-    url = with_database(server_url(), database)
-    try:
+    with scratch_database() as url:
         upgrade("review", url)
         unit_id, member_id, case_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
         run(
@@ -96,5 +93,3 @@ def test_review_migrations_downgrade_and_upgrade_again() -> None:
                 case_id,
                 member_id,
             )
-    finally:
-        asyncio.run(administer(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))

@@ -3,14 +3,13 @@ tables (they would otherwise pass for report cases), report cases stay."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 from alembic import command
 
 from shared.migrations import alembic_config, upgrade
 from tests.review.test_migrations import run
-from tests.stack import administer, server_url, with_database
+from tests.stack import scratch_database
 
 CASE = (
     "INSERT INTO review.case (id, kind, submission_id, subject_position, department, "
@@ -23,10 +22,7 @@ CASE = (
 
 
 def test_permission_cases_go_down_with_their_tables_and_come_back_empty() -> None:
-    database = f"conduct_migrations_{uuid.uuid4().hex[:10]}"
-    asyncio.run(administer(f'CREATE DATABASE "{database}"'))
-    url = with_database(server_url(), database)
-    try:
+    with scratch_database() as url:
         upgrade("review", url)
         permission_case, report_case = uuid.uuid4(), uuid.uuid4()
         run(url, CASE, permission_case, "permission")
@@ -61,5 +57,3 @@ def test_permission_cases_go_down_with_their_tables_and_come_back_empty() -> Non
 
         for table in ("permission_application", "permission_decision"):
             assert run(url, f"SELECT count(*) AS n FROM review.{table}")[0]["n"] == 0
-    finally:
-        asyncio.run(administer(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
