@@ -15,8 +15,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.db import create_engine, create_sessionmaker
-from shared.messages import SERVICES, Service
+from shared.messages import SERVICES, Envelope, Service
 from shared.outbox import OutboxRelay
+from shared.queue import job_id, queue_name
 from shared.settings import ServiceSettings
 
 
@@ -108,3 +109,18 @@ async def pump(
 async def count_rows(sessionmaker: async_sessionmaker[AsyncSession], table: str) -> int:
     async with sessionmaker() as session:
         return int((await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())
+
+
+async def deliver_again(
+    queue: ArqRedis, envelope: Envelope, *, to: Service, copies: int = 1
+) -> None:
+    """The same message enqueued again under new job ids, as arq does once the first job's
+    result has expired: the consumer must change nothing."""
+    settings = ServiceSettings()
+    for copy in range(copies):
+        await queue.enqueue_job(
+            envelope.type,
+            envelope.model_dump(mode="json"),
+            _job_id=f"{job_id(settings, envelope.message_id, to)}:again:{copy}",
+            _queue_name=queue_name(settings, to),
+        )

@@ -14,8 +14,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.messages import Envelope
-from shared.queue import job_id, queue_name
-from shared.settings import ServiceSettings
 from tests.factories import (
     SeededUnit,
     bearer,
@@ -25,7 +23,7 @@ from tests.factories import (
     unique_code,
 )
 from tests.registry.factories import issue_reader
-from tests.support import pump, run_worker
+from tests.support import deliver_again, pump, run_worker
 
 pytestmark = pytest.mark.usefixtures("catalogue")
 
@@ -181,14 +179,7 @@ async def test_a_redelivered_report_opens_one_case(
 
     # The same message again, as arq would after its result expired (a new job id).
     message = Envelope.model_validate(envelope)
-    settings = ServiceSettings()
-    for copy in range(2):
-        await queue.enqueue_job(
-            message.type,
-            envelope,
-            _job_id=f"{job_id(ServiceSettings(), message.message_id, 'review')}:again:{copy}",
-            _queue_name=queue_name(settings, "review"),
-        )
+    await deliver_again(queue, message, to="review", copies=2)
     assert await run_worker("review", queue) == 2
     await pump(sessionmaker, queue)
 

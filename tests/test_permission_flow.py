@@ -16,8 +16,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.messages import Envelope
-from shared.queue import job_id, queue_name
-from shared.settings import ServiceSettings
 from tests.factories import (
     SeededMember,
     SeededUnit,
@@ -28,7 +26,7 @@ from tests.factories import (
 )
 from tests.permission_factories import PORTAL_SCOPES, official_account_body, personal_request_body
 from tests.registry.factories import issue_reader
-from tests.support import pump, run_worker
+from tests.support import deliver_again, pump, run_worker
 
 pytestmark = pytest.mark.usefixtures("catalogue")
 
@@ -174,13 +172,7 @@ async def test_a_redelivered_permission_request_opens_one_case(
 
     # The same message again, as arq would after its result expired (a new job id).
     message = Envelope.model_validate(envelope)
-    settings = ServiceSettings()
-    await queue.enqueue_job(
-        message.type,
-        envelope,
-        _job_id=f"{job_id(settings, message.message_id, 'review')}:again",
-        _queue_name=queue_name(settings, "review"),
-    )
+    await deliver_again(queue, message, to="review")
     assert await run_worker("review", queue) == 1
     await pump(sessionmaker, queue)
 

@@ -17,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.db import unit_of_work, utcnow
 from shared.messages import AppealDecided, DeterminationRecorded, Envelope, MessagePayload
 from shared.outbox import stage_message
-from shared.queue import job_id, queue_name
+from shared.queue import job_id
 from shared.settings import ServiceSettings
 from tests.factories import bearer, unique_code
 from tests.registry.factories import determination, issue_reader
 from tests.registry.sanction_steps import authority, impose, post
-from tests.support import pump, run_worker
+from tests.support import deliver_again, pump, run_worker
 
 
 async def send_from_review(
@@ -227,14 +227,7 @@ async def test_a_redelivered_appeal_decision_appends_once(
     await pump(sessionmaker, queue)
 
     # As arq would after the first job's result expired: the same message, a new job id.
-    settings = ServiceSettings()
-    for copy in range(2):
-        await queue.enqueue_job(
-            envelope.type,
-            envelope.model_dump(mode="json"),
-            _job_id=f"{job_id(settings, envelope.message_id, 'registry')}:again:{copy}",
-            _queue_name=queue_name(settings, "registry"),
-        )
+    await deliver_again(queue, envelope, to="registry", copies=2)
     assert await run_worker("registry", queue) == 2
     # And the same decision staged again under a new message id (a replayed dead letter).
     await send_from_review(sessionmaker, decision)

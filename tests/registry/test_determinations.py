@@ -14,11 +14,11 @@ from services.registry.ledger.tasks import append_determination
 from shared.db import unit_of_work
 from shared.messages import DeterminationRecorded, Envelope
 from shared.outbox import stage_message
-from shared.queue import job_id, queue_name
+from shared.queue import job_id
 from shared.settings import ServiceSettings
 from tests.factories import bearer, unique_code
 from tests.registry.factories import determination, issue_reader
-from tests.support import pump, run_worker
+from tests.support import deliver_again, pump, run_worker
 
 
 async def send_from_review(
@@ -105,14 +105,7 @@ async def test_the_same_envelope_delivered_again_leaves_one_record(
     await pump(sessionmaker, queue)
 
     # As arq would after the first job's result expired: the same message, a new job id.
-    settings = ServiceSettings()
-    for copy in range(2):
-        await queue.enqueue_job(
-            envelope.type,
-            envelope.model_dump(mode="json"),
-            _job_id=f"{job_id(ServiceSettings(), envelope.message_id, 'registry')}:again:{copy}",
-            _queue_name=queue_name(settings, "registry"),
-        )
+    await deliver_again(queue, envelope, to="registry", copies=2)
     assert await run_worker("registry", queue) == 2
     await pump(sessionmaker, queue)
 

@@ -17,7 +17,7 @@ from services.registry.ledger.models import LedgerRecord
 from services.registry.permissions.tasks import append_permission_decision
 from shared.db import unit_of_work
 from shared.messages import Envelope
-from shared.queue import job_id, queue_name
+from shared.queue import job_id
 from shared.settings import ServiceSettings
 from tests.factories import bearer, unique_code
 from tests.registry.factories import (
@@ -26,7 +26,7 @@ from tests.registry.factories import (
     personal_permission_decision,
 )
 from tests.registry.permission_steps import decide, records_of_case
-from tests.support import pump, run_worker
+from tests.support import deliver_again, pump, run_worker
 
 IN_2026 = {"on": "2026-06-01"}
 
@@ -158,14 +158,7 @@ async def test_the_same_envelope_delivered_again_leaves_one_record(
     envelope = await decide(sessionmaker, queue, payload)
 
     # As arq would after the first job's result expired: the same message, a new job id.
-    settings = ServiceSettings()
-    for copy in range(2):
-        await queue.enqueue_job(
-            envelope.type,
-            envelope.model_dump(mode="json"),
-            _job_id=f"{job_id(settings, envelope.message_id, 'registry')}:again:{copy}",
-            _queue_name=queue_name(settings, "registry"),
-        )
+    await deliver_again(queue, envelope, to="registry", copies=2)
     assert await run_worker("registry", queue) == 2
     await pump(sessionmaker, queue)
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.db import unit_of_work, utcnow
 from shared.messages import Envelope, ViolatorListEntryReceived
 from shared.outbox import stage_message
-from shared.queue import job_id, queue_name
+from shared.queue import queue_name
 from shared.settings import ServiceSettings
 from tests.factories import (
     SeededMember,
@@ -39,7 +39,7 @@ from tests.review.steps import (
     assignee_of,
     read_case,
 )
-from tests.support import pump, run_worker
+from tests.support import deliver_again, pump, run_worker
 
 pytestmark = pytest.mark.usefixtures("catalogue")
 
@@ -191,14 +191,7 @@ async def test_a_redelivered_or_restaged_row_opens_nothing_new(
     [case] = await cases_for_entry(sessionmaker, row.entry_id)
 
     # The same message again, twice, as arq would after its result expired (new job ids)...
-    settings = ServiceSettings()
-    for copy in range(2):
-        await queue.enqueue_job(
-            envelope.type,
-            envelope.model_dump(mode="json"),
-            _job_id=f"{job_id(settings, envelope.message_id, 'review')}:again:{copy}",
-            _queue_name=queue_name(settings, "review"),
-        )
+    await deliver_again(queue, envelope, to="review", copies=2)
     assert await run_worker("review", queue) == 2
     # ...and the same row staged again under a new message id, as a retried batch might.
     await stage_row(sessionmaker, row)

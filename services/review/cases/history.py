@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast, get_args
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.review.cases.lifecycle import CaseState, check_transition
@@ -102,3 +103,16 @@ async def announce_state(session: AsyncSession, *, case: Case, correlation_id: s
     status = portal_status(CaseState(case.state))
     if status is not None:
         await announce_status(session, case=case, status=status, correlation_id=correlation_id)
+
+
+async def case_history(session: AsyncSession, *, case: Case) -> list[CaseEvent]:
+    """Every event of the case, oldest first: what its page shows, whatever its kind."""
+    return list(
+        (
+            await session.scalars(
+                select(CaseEvent)
+                .where(CaseEvent.case_id == case.id)
+                .order_by(CaseEvent.occurred_at, CaseEvent.id)
+            )
+        ).all()
+    )

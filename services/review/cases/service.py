@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.review.cases.assignment_service import assign_case
 from services.review.cases.errors import CaseNotFound
-from services.review.cases.history import announce_status, move_case
+from services.review.cases.history import announce_status, case_history, move_case
 from services.review.cases.lifecycle import CaseState
 from services.review.cases.models import (
     Case,
@@ -202,15 +202,7 @@ class CaseRecord:
 
 
 async def case_record(session: AsyncSession, *, case: Case) -> CaseRecord:
-    events = list(
-        (
-            await session.scalars(
-                select(CaseEvent)
-                .where(CaseEvent.case_id == case.id)
-                .order_by(CaseEvent.occurred_at, CaseEvent.id)
-            )
-        ).all()
-    )
+    events = await case_history(session, case=case)
     return CaseRecord(
         events=events,
         escalated_at=(await current_escalations(session, cases=[case])).get(case.id),

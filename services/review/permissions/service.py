@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import cast
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.review.cases.errors import CaseNotFound
-from services.review.cases.history import announce_status, move_case
+from services.review.cases.history import announce_status, case_history, move_case
 from services.review.cases.lifecycle import CaseState
 from services.review.cases.models import Case, CaseEvent
 from services.review.cases.procedure import begin_review, require_assignee
@@ -226,15 +225,7 @@ async def permission_case_record(session: AsyncSession, *, case: Case) -> Permis
     application = await session.get(PermissionApplication, case.id)
     if application is None:
         raise CaseNotFound(f"No permission request behind case {case.id}.")
-    events = list(
-        (
-            await session.scalars(
-                select(CaseEvent)
-                .where(CaseEvent.case_id == case.id)
-                .order_by(CaseEvent.occurred_at, CaseEvent.id)
-            )
-        ).all()
-    )
+    events = await case_history(session, case=case)
     return PermissionCaseRecord(
         application=application,
         decision=await session.get(PermissionDecisionRecord, case.id),
