@@ -149,7 +149,7 @@ async def intake_report_rate(
     token = await create_client(maker, organisation_code=unique_code("BENCH"))
     await engine.dispose()
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    refused: Counter[int] = Counter()
+    refused: Counter[str] = Counter()
     async with httpx.AsyncClient(
         base_url=context.urls["intake"], limits=limits, timeout=60
     ) as http:
@@ -157,13 +157,19 @@ async def intake_report_rate(
         async def submit() -> bool:
             # As a well-behaved portal does: every report under its own Idempotency-Key, so the
             # key's row is part of each measured transaction.
-            response = await http.post(
-                "/v1/reports",
-                json=report_body(),
-                headers={**bearer(token), "Idempotency-Key": str(uuid.uuid4())},
-            )
+            try:
+                response = await http.post(
+                    "/v1/reports",
+                    json=report_body(),
+                    headers={**bearer(token), "Idempotency-Key": str(uuid.uuid4())},
+                )
+            except httpx.TransportError as error:
+                # A connection dropped under load is the service failing the client: counted,
+                # never allowed to end the run.
+                refused[type(error).__name__] += 1
+                return False
             if response.status_code != 202:
-                refused[response.status_code] += 1
+                refused[str(response.status_code)] += 1
                 return False
             return True
 
