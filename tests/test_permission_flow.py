@@ -1,7 +1,7 @@
 """A permission request's flow in one process: the portal's POST, review's case assigned to a
 member of the right unit, the member's decision, permission.decided to registry, which lists
-the official account; the portal's status follows to "recorded". Plus redelivery: a request delivered twice
-opens one case."""
+the official account; the portal's status follows to "recorded", then "closed". Plus
+redelivery: a request delivered twice opens one case."""
 
 from __future__ import annotations
 
@@ -126,8 +126,9 @@ async def test_an_official_account_request_travels_from_portal_to_the_registry(
         await intake_api.get(f"/v1/permission-requests/{request_id}", headers=bearer(portal))
     ).json()
     history = [e["status"] for e in status["status_history"]]
-    assert history == ["received", "assigned", "determined", "recorded"]
-    assert status["status"] == "recorded"
+    # Nothing can follow a recorded permission decision: review closes the case at once.
+    assert history == ["received", "assigned", "determined", "recorded", "closed"]
+    assert status["status"] == "closed"
     assert "assignee_id" not in status and "decided_by" not in status
 
     # Granted accounts appear in the registry's official-accounts list, with their moderators.

@@ -36,6 +36,9 @@ class ReviewSettings(ServiceSettings):
     # countersignature: the violation's effective date in registry), within which an appeal
     # may be filed. Keep it equal to REGISTRY_APPEAL_WINDOW_DAYS, which holds sanctions back.
     appeal_window_days: int = Field(default=30, ge=0, le=365)
+    # Days after the appeal window before an unappealed violation's case is closed, so that an
+    # appeal filed in time but entered late can still be recorded.
+    close_grace_days: int = Field(default=7, ge=0, le=90)
 
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> ReviewSettings:

@@ -14,6 +14,7 @@ from services.review.cases.tasks import (
     on_record_created,
     on_report_received,
     sweep_deadlines,
+    sweep_settled_cases,
     sweep_waiting_cases,
 )
 from services.review.catalogue.tasks import on_rules_catalogue_published
@@ -46,5 +47,7 @@ WorkerSettings = worker_settings(
         every_minute(sweep_deadlines, second=30),
         # Reminders are by the day: once an hour is prompt enough.
         cron(cast(WorkerCoroutine, send_renewal_reminders), minute=15, second=15),
+        # Appeal windows are counted in days: once an hour closes a settled case promptly.
+        cron(cast(WorkerCoroutine, sweep_settled_cases), minute=45, second=45),
     ],
 )

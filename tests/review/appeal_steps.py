@@ -54,6 +54,7 @@ async def record_in_registry(
                 submission_id=uuid.UUID(case["submission_id"]),
                 recorded_at=utcnow(),
             ),
+            correlation_id="test-record-created",
         )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import and_, exists, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.review.cases.assignment_service import assign_case
+from services.review.cases.closing import APPEAL_OUTCOME_RECORD, close_case, closes_when_recorded
 from services.review.cases.errors import CaseNotFound
 from services.review.cases.history import announce_status, case_history, move_case
 from services.review.cases.lifecycle import CaseState
@@ -175,18 +176,40 @@ async def case_for_member(session: AsyncSession, *, case_id: uuid.UUID, member: 
     return case
 
 
-async def mark_recorded(session: AsyncSession, *, record: RecordCreated) -> None:
+async def mark_recorded(
+    session: AsyncSession, *, record: RecordCreated, correlation_id: str
+) -> None:
+    """Registry has recorded the case's determination, or its appeal's outcome: the case moves
+    to 'recorded', and closes at once where nothing more can follow (closing.py)."""
     case = await session.scalar(select(Case).where(Case.id == record.case_id).with_for_update())
-    if case is None or case.state != CaseState.DETERMINED:
+    if case is None:
         return
-    await move_case(
-        session,
-        case=case,
-        target=CaseState.RECORDED,
-        actor=None,
-        reason=f"registry record {record.record_id} created",
-        at=record.recorded_at,
-    )
+    if case.state == CaseState.DETERMINED:
+        await move_case(
+            session,
+            case=case,
+            target=CaseState.RECORDED,
+            actor=None,
+            reason=f"registry record {record.record_id} created",
+            at=record.recorded_at,
+        )
+        determination = await session.get(Determination, case.id)
+        if closes_when_recorded(case, determination):
+            await close_case(
+                session,
+                case=case,
+                reason="recorded; no appeal lies against it",
+                at=max(utcnow(), record.recorded_at),
+                correlation_id=correlation_id,
+            )
+    elif case.state == CaseState.APPEAL_DECIDED and record.record_kind == APPEAL_OUTCOME_RECORD:
+        await close_case(
+            session,
+            case=case,
+            reason=f"the appeal's outcome recorded by registry (record {record.record_id})",
+            at=max(utcnow(), record.recorded_at),
+            correlation_id=correlation_id,
+        )
     await session.flush()
 
 

@@ -11,6 +11,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.review.cases.assignment_service import assign_waiting_cases
+from services.review.cases.closing import close_unappealed_violations
 from services.review.cases.deadline_sweeps import (
     escalate_overdue_cases,
     lapse_reply_windows,
@@ -42,7 +43,7 @@ async def open_report_cases(
 async def close_recorded_case(
     session: AsyncSession, record: RecordCreated, envelope: Envelope
 ) -> None:
-    await mark_recorded(session, record=record)
+    await mark_recorded(session, record=record, correlation_id=envelope.correlation_id)
 
 
 on_report_received = MessageHandler(ReportReceived, open_report_cases)
@@ -115,3 +116,30 @@ async def sweep_deadlines(ctx: dict[str, Any]) -> dict[str, int]:
     if any(counts.values()):
         logger.info("deadlines swept", **counts)
     return counts
+
+
+async def sweep_settled_cases(ctx: dict[str, Any]) -> int:
+    """Close recorded violations whose appeal window (and grace) passed with no appeal.
+    Returns cases closed."""
+    resources: WorkerResources = ctx["resources"]
+    settings = review_settings(resources)
+    correlation_id = sweep_correlation_id("sweep-settled-cases")
+    closed = 0
+    for _ in range(SWEEP_MAX_BATCHES):
+        now = utcnow()
+        async with unit_of_work(resources.sessionmaker) as session:
+            batch = await close_unappealed_violations(
+                session,
+                today=now.date(),
+                now=now,
+                appeal_window_days=settings.appeal_window_days,
+                grace_days=settings.close_grace_days,
+                correlation_id=correlation_id,
+                limit=SWEEP_BATCH,
+            )
+        closed += len(batch)
+        if not batch:
+            break
+    if closed:
+        logger.info("settled cases closed", count=closed)
+    return closed
