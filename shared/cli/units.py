@@ -101,6 +101,59 @@ def create_command(
     say(f"unit {code} created ({unit_id}), serving {', '.join(sorted(set(organisations)))}")
 
 
+@units.command("cover")
+def cover_command(
+    code: Annotated[str, typer.Argument(help="The unit's code")],
+    jurisdiction: Annotated[
+        str,
+        typer.Option(help="Comma-separated codes of the departments and institutions to add"),
+    ],
+) -> None:
+    """Extend a unit's jurisdiction. Cases of those organisations that were waiting because
+    no unit served them are routed to the unit and assigned at once where a member can take them.
+
+    Example: conduct units cover PUNJAB-HEALTH --jurisdiction MTI-NISHTAR,DEPT-PHE
+    """
+    organisations = split_codes(jurisdiction)
+    if not organisations:
+        raise typer.BadParameter(
+            "name at least one department or institution", param_hint="--jurisdiction"
+        )
+    for value in organisations:
+        if len(value) > CODE_LENGTH:
+            raise typer.BadParameter(
+                f"{value!r} is longer than {CODE_LENGTH} characters", param_hint="--jurisdiction"
+            )
+
+    async def work(session: AsyncSession) -> tuple[list[str], int]:
+        from services.review.cases.assignment_service import assign_waiting_cases
+        from services.review.cases.routing import extend_jurisdiction, route_unrouted_cases
+        from services.review.settings import get_settings
+
+        unit = await unit_by_code(session, code)
+        added = await extend_jurisdiction(session, unit=unit, organisations=organisations)
+        routed = 0
+        while batch := await route_unrouted_cases(session, limit=500):
+            routed += sum(batch.values())
+        await assign_waiting_cases(
+            session,
+            unit_id=unit.id,
+            settings=get_settings(),
+            actor=None,
+            correlation_id=f"unit-covers-{uuid.uuid4().hex}",
+        )
+        return added, routed
+
+    with refusals_shown():
+        added, routed = in_transaction(work)
+    already = sorted(set(organisations) - set(added))
+    say(
+        f"unit {code} now also serves {', '.join(added) or 'nothing new'}"
+        + (f" (already served: {', '.join(already)})" if already else "")
+        + f"; {routed} waiting case(s) routed to it"
+    )
+
+
 @units.command("list")
 def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,

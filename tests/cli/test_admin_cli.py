@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
 
 from shared.cli import app
-from tests.factories import bearer, report_body, unique_code
+from tests.factories import bearer, open_report_case, report_body, unique_code
 from tests.support import count_rows
 
 runner = CliRunner()
@@ -24,6 +24,7 @@ ADMIN_COMMANDS = [
     ["units", "list"],
     ["units", "add-member"],
     ["units", "members"],
+    ["units", "cover"],
     ["clients", "issue"],
     ["clients", "list"],
     ["clients", "rotate"],
@@ -337,3 +338,58 @@ async def test_a_reader_issued_on_the_command_line_reads_the_registry_until_revo
     # A key id nobody issued.
     status, output = await invoke("readers", "revoke", "rk_0000000000000000")
     assert status == 1 and "no reader credential rk_0000000000000000" in output
+
+
+async def test_covering_an_organisation_routes_its_waiting_cases_to_the_unit(
+    review_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """A case opened while no unit served its department waits unrouted; once a unit covers
+    the department, the case is routed to it and assigned to its member, on the history."""
+    served, uncovered = unique_code("DEPT"), unique_code("DEPT")
+    code = await create_unit(served)
+    status, output = await add_member(code, role="member", name="Bilal Ahmed")
+    assert status == 0, output
+    token = printed_token(output)
+    case_id = await open_report_case(sessionmaker, department=uncovered)
+    assert (await review_api.get(f"/v1/cases/{case_id}", headers=bearer(token))).status_code == 404
+
+    status, output = await invoke("units", "cover", code, "--jurisdiction", f"{uncovered},{served}")
+    assert status == 0, output
+    output = " ".join(output.split())  # as said, not as the terminal wrapped it
+    assert f"now also serves {uncovered}" in output and f"already served: {served}" in output
+    assert "1 waiting case(s) routed" in output
+    case = await review_api.get(f"/v1/cases/{case_id}", headers=bearer(token))
+    assert case.status_code == 200, case.text
+    assert case.json()["state"] == "assigned"
+    reasons = [event["reason"] for event in case.json()["history"]]
+    assert any(f"routed to unit {code}" in reason for reason in reasons), reasons
+
+    # Covering again adds nothing and routes nothing; an unknown unit is refused.
+    status, output = await invoke("units", "cover", code, "--jurisdiction", uncovered)
+    output = " ".join(output.split())
+    assert status == 0 and "nothing new" in output and "0 waiting case(s)" in output
+    status, output = await invoke("units", "cover", "NO-SUCH-UNIT", "--jurisdiction", uncovered)
+    assert status == 1 and "no unit NO-SUCH-UNIT" in output
+
+
+async def test_the_minute_sweep_routes_cases_whose_organisation_a_unit_came_to_serve(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """A jurisdiction added another way (or a routing that failed) is caught up by the sweep."""
+    from services.review.cases.tasks import sweep_waiting_cases
+    from tests.review.steps import case_row, execute, worker_ctx
+
+    uncovered = unique_code("DEPT")
+    code = await create_unit(unique_code("DEPT"))
+    status, output = await add_member(code, role="member")
+    assert status == 0, output
+    case_id = await open_report_case(sessionmaker, department=uncovered)
+    await execute(
+        sessionmaker,
+        "INSERT INTO review.unit_jurisdiction (unit_id, organisation_code) "
+        "SELECT id, :organisation FROM review.monitoring_unit WHERE code = :code",
+        organisation=uncovered,
+        code=code,
+    )
+    assert await sweep_waiting_cases(worker_ctx(sessionmaker)) >= 1
+    assert (await case_row(sessionmaker, case_id))["assignee_id"] is not None

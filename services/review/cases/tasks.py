@@ -17,6 +17,7 @@ from services.review.cases.deadline_sweeps import (
     lapse_reply_windows,
     units_with_waiting_cases,
 )
+from services.review.cases.routing import route_unrouted_cases
 from services.review.cases.service import mark_recorded, open_cases_for_report
 from services.review.settings import ReviewSettings, get_settings
 from shared.consumer import MessageHandler, WorkerResources
@@ -65,6 +66,12 @@ async def sweep_waiting_cases(ctx: dict[str, Any]) -> int:
     resources: WorkerResources = ctx["resources"]
     settings = review_settings(resources)
     correlation_id = sweep_correlation_id("sweep-waiting-cases")
+    for _ in range(SWEEP_MAX_BATCHES):
+        # Cases opened before any unit served their organisation, now served: routed first.
+        async with unit_of_work(resources.sessionmaker) as session:
+            routed = await route_unrouted_cases(session, limit=SWEEP_BATCH)
+        if not routed:
+            break
     async with unit_of_work(resources.sessionmaker) as session:
         unit_ids = await units_with_waiting_cases(session)
     assigned = 0
