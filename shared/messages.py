@@ -193,6 +193,8 @@ SubmissionStatus = Literal[
     "closed",
     "appealed",
     "appeal_decided",
+    # A granted permission nearing its expiry: the department may ask to renew it.
+    "renewal_due",
 ]
 
 

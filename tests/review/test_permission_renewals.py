@@ -15,7 +15,7 @@ from services.review.permissions.tasks import send_renewal_reminders
 from services.review.settings import get_settings
 from tests.factories import create_unit_with_members, unique_code
 from tests.permission_factories import open_permission_case
-from tests.review.steps import act, assignee_of, execute, worker_ctx
+from tests.review.steps import act, announced_statuses, assignee_of, execute, worker_ctx
 
 pytestmark = pytest.mark.usefixtures("catalogue")
 
@@ -79,6 +79,10 @@ async def test_a_grant_nearing_expiry_is_reminded_once(
     notes, reminded_at = await reminders_on(review_api, due, member)
     assert len(notes) == 1 and str(TODAY + timedelta(days=window - 1)) in notes[0]
     assert reminded_at is not None
+    # The department's portal is told once: the request's status becomes "renewal_due".
+    assert (await announced_statuses(sessionmaker, due)).count("renewal_due") == 1
+    for quiet in (distant, refused, expired):
+        assert "renewal_due" not in await announced_statuses(sessionmaker, quiet)
     for case_id, who in (
         (distant, distant_member),
         (expired, expired_member),

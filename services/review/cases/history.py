@@ -83,15 +83,21 @@ def portal_status(state: CaseState) -> SubmissionStatus | None:
 
 
 async def announce_status(
-    session: AsyncSession, *, case: Case, status: SubmissionStatus, correlation_id: str
+    session: AsyncSession,
+    *,
+    case: Case,
+    status: SubmissionStatus,
+    correlation_id: str,
+    at: datetime | None = None,
 ) -> None:
+    """Tell the submitter's portal; `at` defaults to the case's last move."""
     await stage_message(
         session,
         CaseStatusChanged(
             submission_id=case.submission_id,
             case_id=case.id,
             status=status,
-            changed_at=case.updated_at,
+            changed_at=at or case.updated_at,
         ),
         producer="review",
         correlation_id=correlation_id,

@@ -1,6 +1,7 @@
 """Renewal reminders: a granted permission nearing its expiry is noted on its case's history
 once, so the member and the chair see it is due for renewal (a renewal is a new request naming
-the registry record it renews).
+the registry record it renews), and the requesting department's portal is told: the request's
+status becomes "renewal_due" (and its webhooks fire).
 
 The sweep claims its rows with FOR UPDATE SKIP LOCKED and stamps each decision as reminded in
 the same transaction, so several workers may run it at once and each grant is reminded once.
@@ -14,13 +15,19 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.review.cases.history import note_on_case
+from services.review.cases.history import announce_status, note_on_case
 from services.review.cases.models import Case
 from services.review.permissions.models import PermissionDecisionRecord
 
 
 async def remind_renewals(
-    session: AsyncSession, *, today: date, now: datetime, within_days: int, limit: int = 500
+    session: AsyncSession,
+    *,
+    today: date,
+    now: datetime,
+    within_days: int,
+    correlation_id: str,
+    limit: int = 500,
 ) -> list[uuid.UUID]:
     """Note on up to `limit` cases that their grant expires within `within_days` (and has not
     yet expired), once per grant. Returns the cases reminded."""
@@ -50,6 +57,9 @@ async def remind_renewals(
                 "department may ask to renew it before then"
             ),
             at=now,
+        )
+        await announce_status(
+            session, case=case, status="renewal_due", correlation_id=correlation_id, at=now
         )
     await session.flush()
     return [decision.case_id for decision, _ in rows]

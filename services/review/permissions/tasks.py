@@ -8,7 +8,12 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.review.cases.tasks import SWEEP_BATCH, SWEEP_MAX_BATCHES, review_settings
+from services.review.cases.tasks import (
+    SWEEP_BATCH,
+    SWEEP_MAX_BATCHES,
+    review_settings,
+    sweep_correlation_id,
+)
 from services.review.permissions.reminders import remind_renewals
 from services.review.permissions.service import open_permission_case
 from services.review.settings import get_settings
@@ -34,6 +39,7 @@ async def send_renewal_reminders(ctx: dict[str, Any]) -> int:
     """Remind the cases of grants nearing expiry, in batches. Returns how many."""
     resources: WorkerResources = ctx["resources"]
     settings = review_settings(resources)
+    correlation_id = sweep_correlation_id("renewal-reminders")
     reminded = 0
     for _ in range(SWEEP_MAX_BATCHES):
         now = utcnow()
@@ -43,6 +49,7 @@ async def send_renewal_reminders(ctx: dict[str, Any]) -> int:
                 today=now.date(),
                 now=now,
                 within_days=settings.permission_renewal_reminder_days,
+                correlation_id=correlation_id,
                 limit=SWEEP_BATCH,
             )
         reminded += len(batch)
