@@ -18,7 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tests.bench.figures import FIGURES, BenchContext, Figure
+from tests.bench.catalogue import FIGURES
+from tests.bench.figures import BenchContext, Figure
 from tests.bench.stack import bench_stack
 
 console = Console()

@@ -556,14 +556,3 @@ async def figure_b2(context: BenchContext) -> Figure:
             f"after commit in {elapsed:.2f} s) vs raw COPY {raw:,.0f} rows/s"
         ),
     )
-
-
-FIGURES: dict[str, Callable[[BenchContext], Awaitable[Figure]]] = {
-    "L1": figure_l1,
-    "B1": figure_b1,
-    "B1X": figure_b1x,
-    "V1": figure_v1,
-    "V2": figure_v2,
-    # Last: its 100,000 messages keep the relay and review busy for a while after it.
-    "B2": figure_b2,
-}

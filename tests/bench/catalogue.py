@@ -1,0 +1,28 @@
+"""Every figure `make bench` knows, by id, in the order a full run takes them."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from tests.bench.figures import (
+    BenchContext,
+    Figure,
+    figure_b1,
+    figure_b1x,
+    figure_b2,
+    figure_l1,
+    figure_v1,
+    figure_v2,
+)
+from tests.bench.flow_figures import figure_b4
+
+FIGURES: dict[str, Callable[[BenchContext], Awaitable[Figure]]] = {
+    "L1": figure_l1,
+    "B1": figure_b1,
+    "B1X": figure_b1x,
+    "B4": figure_b4,
+    "V1": figure_v1,
+    "V2": figure_v2,
+    # Last: its 100,000 messages keep the relay and review busy for a while after it.
+    "B2": figure_b2,
+}
