@@ -39,6 +39,9 @@ class BenchContext:
     database_url: str
     urls: dict[str, str]
     tokens: dict[str, str]
+    # The stack's processes by name (intake-api, review-worker...), and their pids: what a
+    # figure reads memory from. Empty where the stack is not ours to look into.
+    process_ids: Callable[[], dict[str, int]] = dict
 
 
 @dataclass(frozen=True)

@@ -27,5 +27,12 @@ def bench_stack(*, run_id: str, api_processes: int = 1) -> Iterator[BenchContext
         label="bench", data_dir=data_dir, extra_env=extra_env, api_processes=api_processes
     ) as running:
         yield BenchContext(
-            database_url=running.database_url, urls=running.urls, tokens=running.tokens
+            database_url=running.database_url,
+            urls=running.urls,
+            tokens=running.tokens,
+            process_ids=lambda: {
+                name: running.stack.pid(name)
+                for name in running.stack.names()
+                if running.stack.is_running(name)
+            },
         )

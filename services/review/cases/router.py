@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 
 from services.review.cases import procedure, service
 from services.review.cases.errors import CaseNotFound, NotAssignee, NotChair, SeparationOfDuties
-from services.review.cases.lifecycle import IllegalTransition
+from services.review.cases.lifecycle import CaseState, IllegalTransition
 from services.review.cases.models import Case
 from services.review.cases.schemas import (
     CaseEventRead,
@@ -90,7 +90,7 @@ async def read_case(session: DbSession, case: Case) -> CaseRead:
     )
 
 
-@router.get("", response_model=CaseList, responses=responses_for(Unauthenticated))
+@router.get("", response_model=CaseList, responses=responses_for(Unauthenticated, InvalidInput))
 async def list_cases(
     member: CurrentMember,
     session: DbSession,
@@ -98,13 +98,24 @@ async def list_cases(
         bool | None,
         Query(description="Only cases escalated to the chair in their current stage (or not)"),
     ] = None,
+    state: Annotated[
+        list[CaseState] | None,
+        Query(description="Only cases in these states (repeat the parameter for several)"),
+    ] = None,
+    after: Annotated[
+        uuid.UUID | None, Query(description="The `next_cursor` of the previous page")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="Cases per page")] = 100,
 ) -> CaseList:
     """Cases assigned to the calling member; for the chair, every case of the unit, including
-    those waiting in its queue (no assignee)."""
-    cases = await service.cases_for_member(session, member=member, escalated=escalated)
+    those waiting in its queue (no assignee). Oldest first, a page at a time."""
+    cases, next_cursor = await service.cases_for_member(
+        session, member=member, escalated=escalated, states=state or (), after=after, limit=limit
+    )
     escalations = await service.current_escalations(session, cases=cases)
     return CaseList(
-        items=[summary_of(case, escalated_at=escalations.get(case.id)) for case in cases]
+        items=[summary_of(case, escalated_at=escalations.get(case.id)) for case in cases],
+        next_cursor=next_cursor,
     )
 
 

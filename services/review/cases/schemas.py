@@ -146,3 +146,7 @@ class CaseRead(CaseSummary):
 
 class CaseList(BaseModel):
     items: list[CaseSummary]
+    next_cursor: uuid.UUID | None = Field(
+        default=None,
+        description="Pass as `after` for the next page; None on the last page",
+    )

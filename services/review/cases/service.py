@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, false, or_, select
+from sqlalchemy import and_, exists, false, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.review.cases.assignment_service import assign_case
@@ -29,6 +29,7 @@ from services.review.cases.models import (
 from services.review.settings import ReviewSettings
 from services.review.units.models import Member, UnitJurisdiction
 from shared.db import utcnow
+from shared.errors import FieldProblem, InvalidInput
 from shared.messages import RecordCreated, ReportReceived
 
 
@@ -119,12 +120,19 @@ UNDER_APPEAL = (CaseState.APPEALED.value, CaseState.APPEAL_DECIDED.value)
 
 
 async def cases_for_member(
-    session: AsyncSession, *, member: Member, escalated: bool | None = None
-) -> list[Case]:
-    """A member sees the cases assigned to them; the chair sees every case of the unit,
-    including those waiting in its queue; an appellate authority, the unit's cases under
-    appeal. `escalated` keeps only the cases escalated (or not)
-    in their current stage."""
+    session: AsyncSession,
+    *,
+    member: Member,
+    escalated: bool | None = None,
+    states: Sequence[CaseState] = (),
+    after: uuid.UUID | None = None,
+    limit: int = 100,
+) -> tuple[list[Case], uuid.UUID | None]:
+    """A page of the cases the member may see, oldest first, and the cursor of the next page.
+    A member sees the cases assigned to them; the chair sees every case of the unit, including
+    those waiting in its queue; an appellate authority, the unit's cases under appeal.
+    `escalated` keeps only the cases escalated (or not) in their current stage; `states`, only
+    those in these states; `after`, those after that case (the previous page's cursor)."""
     query = select(Case).order_by(Case.opened_at, Case.id)
     if member.role == "chair":
         query = query.where(Case.unit_id == member.unit_id)
@@ -134,7 +142,20 @@ async def cases_for_member(
         query = query.where(Case.assignee_id == member.id)
     if escalated is not None:
         query = query.where(ESCALATED_IN_ITS_STAGE if escalated else ~ESCALATED_IN_ITS_STAGE)
-    return list((await session.scalars(query.limit(500))).all())
+    if states:
+        query = query.where(Case.state.in_([str(state) for state in states]))
+    if after is not None:
+        position = (
+            await session.execute(select(Case.opened_at, Case.id).where(Case.id == after))
+        ).one_or_none()
+        if position is None:
+            detail = f"No case {after} to continue after: pass the `next_cursor` of a page."
+            raise InvalidInput(detail, errors=[FieldProblem(field="after", message=detail)])
+        query = query.where(tuple_(Case.opened_at, Case.id) > tuple_(*position))
+    cases = list((await session.scalars(query.limit(limit + 1))).all())
+    if len(cases) > limit:
+        return cases[:limit], cases[limit - 1].id
+    return cases, None
 
 
 # A case is escalated while it has an escalation for the state it is in.
