@@ -44,6 +44,23 @@ class BenchContext:
     process_ids: Callable[[], dict[str, int]] = dict
 
 
+# The steps a scripted member takes a case through to a violation finding, in order.
+CASE_STEPS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("notice", {"allegations": "Rule 22."}),
+    ("reply", {"statement": "Reply."}),
+    ("hearing", {"waived": True, "reason": "Bench."}),
+    ("determination", {"finding": "violation", "rules_cited": ["CR1964-22"], "reasons": "Bench."}),
+)
+# The step a case in each state takes next.
+NEXT_STEP: dict[str, tuple[str, dict[str, Any]]] = {
+    "assigned": CASE_STEPS[0],
+    "in_review": CASE_STEPS[0],
+    "notice_issued": CASE_STEPS[1],
+    "reply_received": CASE_STEPS[2],
+    "hearing_concluded": CASE_STEPS[3],
+}
+
+
 @dataclass(frozen=True)
 class Figure:
     value: float
@@ -285,15 +302,7 @@ async def figure_l1(context: BenchContext) -> Figure:
 
             member, case = await poll(assigned_case)
             case_url = f"{review}/v1/cases/{case['id']}"
-            for step, body in (
-                ("notice", {"allegations": "Rule 22."}),
-                ("reply", {"statement": "Reply."}),
-                ("hearing", {"waived": True, "reason": "Bench."}),
-                (
-                    "determination",
-                    {"finding": "violation", "rules_cited": ["CR1964-22"], "reasons": "Bench."},
-                ),
-            ):
+            for step, body in CASE_STEPS:
                 response = await http.post(f"{case_url}/{step}", json=body, headers=member.headers)
                 response.raise_for_status()
             (

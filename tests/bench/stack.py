@@ -32,7 +32,7 @@ def bench_stack(*, run_id: str, api_processes: int = 1) -> Iterator[BenchContext
             tokens=running.tokens,
             process_ids=lambda: {
                 name: running.stack.pid(name)
-                for name in running.stack.names()
+                for name in running.stack.names
                 if running.stack.is_running(name)
             },
         )
