@@ -1,7 +1,7 @@
 """An appeal end to end, in one process over the real HTTP apps, queue and database: a report
 becomes a recorded violation; the unit's secretary records the employee's appeal; the appellate
 authority sets the finding aside; registry appends the appeal outcome that supersedes the
-violation, so no sanction can follow; the portal's status follows every step."""
+violation, so no sanction can follow; the portal's status follows every step, to closed."""
 
 from __future__ import annotations
 
@@ -90,11 +90,14 @@ async def test_a_violation_set_aside_on_appeal_is_superseded_in_the_registry(
     assert verify.json()["status"] == "intact"
 
     status = (await intake_api.get(f"/v1/reports/{report_id}", headers=bearer(portal))).json()
-    assert [e["status"] for e in status["status_history"]][-4:] == [
+    # The appeal's outcome recorded, nothing more can follow: review closes the case.
+    assert [e["status"] for e in status["status_history"]][-5:] == [
         "recorded",
         "appealed",
         "appeal_decided",
         "recorded",
+        "closed",
     ]
+    assert status["status"] == "closed"
     final_case = await review_api.get(f"/v1/cases/{case['id']}", headers=unit.chair.headers)
-    assert final_case.json()["state"] == "appeal_decided"
+    assert final_case.json()["state"] == "closed"
