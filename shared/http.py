@@ -49,7 +49,7 @@ class ServiceResources:
     rate_limiter: RateLimiter
 
 
-def get_resources(request: Request) -> ServiceResources:
+async def get_resources(request: Request) -> ServiceResources:
     resources: ServiceResources = request.app.state.resources
     return resources
 
@@ -108,7 +108,7 @@ class CorrelationId:
             await self.app(scope, receive, send_with_header)
 
 
-def get_correlation_id(request: Request) -> str:
+async def get_correlation_id(request: Request) -> str:
     correlation_id: str = request.state.correlation_id
     return correlation_id
 

@@ -65,3 +65,9 @@ class IntakeSettings(ServiceSettings):
 @lru_cache
 def get_settings() -> IntakeSettings:
     return IntakeSettings()
+
+
+async def current_settings() -> IntakeSettings:
+    """The settings as a request dependency: async, so a request never waits for a thread
+    to read them (FastAPI runs a plain function dependency in its thread pool)."""
+    return get_settings()

@@ -36,3 +36,9 @@ class RegistrySettings(ServiceSettings):
 @lru_cache
 def get_settings() -> RegistrySettings:
     return RegistrySettings()
+
+
+async def current_settings() -> RegistrySettings:
+    """The settings as a request dependency: async, so a request never waits for a thread
+    to read them (FastAPI runs a plain function dependency in its thread pool)."""
+    return get_settings()

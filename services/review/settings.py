@@ -49,3 +49,9 @@ class ReviewSettings(ServiceSettings):
 @lru_cache
 def get_settings() -> ReviewSettings:
     return ReviewSettings()
+
+
+async def current_settings() -> ReviewSettings:
+    """The settings as a request dependency: async, so a request never waits for a thread
+    to read them (FastAPI runs a plain function dependency in its thread pool)."""
+    return get_settings()

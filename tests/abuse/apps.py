@@ -14,13 +14,13 @@ from fastapi import FastAPI
 
 from services.intake.app import create_app as create_intake_app
 from services.intake.settings import IntakeSettings
-from services.intake.settings import get_settings as intake_settings
+from services.intake.settings import current_settings as intake_settings
 from services.registry.app import create_app as create_registry_app
 from services.registry.settings import RegistrySettings
-from services.registry.settings import get_settings as registry_settings
+from services.registry.settings import current_settings as registry_settings
 from services.review.app import create_app as create_review_app
 from services.review.settings import ReviewSettings
-from services.review.settings import get_settings as review_settings
+from services.review.settings import current_settings as review_settings
 from shared.messages import SERVICES, Service
 from tests.intake.support import client_of, unique_address
 

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.intake.app import create_app
-from services.intake.settings import IntakeSettings, get_settings
+from services.intake.settings import IntakeSettings, current_settings
 
 
 def unique_address() -> str:
@@ -41,7 +41,7 @@ async def running_app(**settings: Any) -> AsyncIterator[FastAPI]:
     app = create_app()
     if settings:
         overridden = IntakeSettings(**settings)
-        app.dependency_overrides[get_settings] = lambda: overridden
+        app.dependency_overrides[current_settings] = lambda: overridden
     async with app.router.lifespan_context(app):
         yield app
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.review.app import create_app
 from services.review.cases.deadlines import WEEKEND, add_working_days
 from services.review.cases.tasks import sweep_deadlines
-from services.review.settings import ReviewSettings, get_settings
+from services.review.settings import ReviewSettings, current_settings
 from tests.factories import create_unit_with_members, open_report_case, unique_code
 from tests.review.steps import NOTICE, act, assignee_of, execute, read_case, worker_ctx
 from tests.support import api_client
@@ -38,7 +38,7 @@ async def test_a_notices_reply_date_skips_public_holidays(
     holidays = frozenset(working_days_after(today, 3))
     settings = ReviewSettings(public_holidays=holidays)
     app = create_app()
-    app.dependency_overrides[get_settings] = lambda: settings
+    app.dependency_overrides[current_settings] = lambda: settings
     department = unique_code("DEPT")
     unit = await create_unit_with_members(sessionmaker, jurisdiction=[department])
     case_id = await open_report_case(sessionmaker, department=department)

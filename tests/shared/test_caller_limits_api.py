@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.registry.app import create_app as create_registry_app
 from services.registry.settings import RegistrySettings
-from services.registry.settings import get_settings as registry_settings
+from services.registry.settings import current_settings as registry_settings
 from services.review.app import create_app as create_review_app
 from services.review.settings import ReviewSettings
-from services.review.settings import get_settings as review_settings
+from services.review.settings import current_settings as review_settings
 from shared.messages import Service
 from tests.factories import bearer, create_unit_with_members, unique_code
 from tests.intake.support import assert_problem, client_of, unique_address

@@ -11,13 +11,13 @@ from fastapi import Depends, Header, Request
 
 from services.intake.clients.models import ClientCredential
 from services.intake.clients.service import authenticate_client
-from services.intake.settings import IntakeSettings, get_settings
+from services.intake.settings import IntakeSettings, current_settings
 from shared.credentials import parse_bearer
 from shared.errors import Forbidden
 from shared.http import DbSession, Resources, caller_address
 from shared.ratelimit import Rate, authenticate_within_limits
 
-Settings = Annotated[IntakeSettings, Depends(get_settings)]
+Settings = Annotated[IntakeSettings, Depends(current_settings)]
 
 
 async def current_client(

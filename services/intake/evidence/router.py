@@ -28,7 +28,7 @@ from services.intake.evidence.schemas import (
 )
 from services.intake.evidence.storage import EvidenceStorage, evidence_storage
 from services.intake.idempotency.routing import IntakeRoute
-from services.intake.settings import IntakeSettings, get_settings
+from services.intake.settings import IntakeSettings, current_settings
 from shared.errors import (
     Forbidden,
     InvalidInput,
@@ -45,10 +45,10 @@ router = APIRouter(prefix=UPLOAD_PATH, tags=["evidence"], route_class=IntakeRout
 
 # Evidence is the reporting portal's: the same scope uploads it and reads it back.
 EvidenceHandler = Annotated[ClientCredential, Depends(department_client("reports:write"))]
-Settings = Annotated[IntakeSettings, Depends(get_settings)]
+Settings = Annotated[IntakeSettings, Depends(current_settings)]
 
 
-def configured_storage(settings: Settings) -> EvidenceStorage:
+async def configured_storage(settings: Settings) -> EvidenceStorage:
     return evidence_storage(settings)
 
 

@@ -19,7 +19,7 @@ from services.intake.reports.schemas import (
     StatusEventRead,
     SubjectRead,
 )
-from services.intake.settings import IntakeSettings, get_settings
+from services.intake.settings import IntakeSettings, current_settings
 from services.intake.submissions.status import status_history
 from shared.errors import (
     Forbidden,
@@ -37,7 +37,7 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"], route_class=IntakeRou
 
 ReportWriter = Annotated[ClientCredential, Depends(department_client("reports:write"))]
 StatusReader = Annotated[ClientCredential, Depends(department_client("status:read"))]
-Settings = Annotated[IntakeSettings, Depends(get_settings)]
+Settings = Annotated[IntakeSettings, Depends(current_settings)]
 
 
 @router.post(

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from services.intake.clients.auth import institution_client
 from services.intake.clients.models import ClientCredential
 from services.intake.idempotency.routing import IntakeRoute
-from services.intake.settings import IntakeSettings, get_settings
+from services.intake.settings import IntakeSettings, current_settings
 from services.intake.violator_lists import service
 from services.intake.violator_lists.errors import (
     BatchNotFound,
@@ -48,7 +48,7 @@ router = APIRouter(prefix=PATH, tags=["violator lists"], route_class=IntakeRoute
 
 ListWriter = Annotated[ClientCredential, Depends(institution_client("violator-lists:write"))]
 StatusReader = Annotated[ClientCredential, Depends(institution_client("status:read"))]
-Settings = Annotated[IntakeSettings, Depends(get_settings)]
+Settings = Annotated[IntakeSettings, Depends(current_settings)]
 
 CSV_DESCRIPTION = (
     "UTF-8 CSV with a header row naming the columns, in any order. Required: "

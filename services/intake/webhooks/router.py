@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from services.intake.clients.auth import department_client
 from services.intake.clients.models import ClientCredential
-from services.intake.settings import IntakeSettings, get_settings
+from services.intake.settings import IntakeSettings, current_settings
 from services.intake.webhooks import service
 from services.intake.webhooks.errors import WebhookNotFound, WebhookTargetRefused
 from services.intake.webhooks.models import DeliveryState
@@ -28,7 +28,7 @@ router = APIRouter(prefix="/v1/webhook", tags=["webhooks"])
 
 # Status webhooks carry what status:read may already poll; nothing more.
 StatusReader = Annotated[ClientCredential, Depends(department_client("status:read"))]
-Settings = Annotated[IntakeSettings, Depends(get_settings)]
+Settings = Annotated[IntakeSettings, Depends(current_settings)]
 
 
 @router.put(

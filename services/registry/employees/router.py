@@ -25,7 +25,7 @@ router = APIRouter(prefix="/v1/employees/{employee_ref}", tags=["employees"])
 EmployeeRef = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-def given_reason(
+async def given_reason(
     reason: Annotated[
         str,
         Query(

@@ -22,14 +22,14 @@ from services.registry.ledger.schemas import (
 )
 from services.registry.readers.auth import Auditor, RecordReader
 from services.registry.readers.errors import OutsideOrganisation, RoleNotAllowed
-from services.registry.settings import RegistrySettings, get_settings
+from services.registry.settings import RegistrySettings, current_settings
 from shared.db import utcnow
 from shared.errors import InvalidInput, Unauthenticated, responses_for
 from shared.http import DbSession
 
 violations_router = APIRouter(prefix="/v1/violations", tags=["violations"])
 audit_router = APIRouter(prefix="/v1/audit", tags=["audit"])
-Settings = Annotated[RegistrySettings, Depends(get_settings)]
+Settings = Annotated[RegistrySettings, Depends(current_settings)]
 
 
 async def visible_violation(

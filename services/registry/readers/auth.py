@@ -12,7 +12,7 @@ from fastapi import Depends, Header, Request
 from services.registry.readers.errors import RoleNotAllowed
 from services.registry.readers.models import ReaderCredential, ReaderRole
 from services.registry.readers.service import authenticate_reader
-from services.registry.settings import RegistrySettings, get_settings
+from services.registry.settings import RegistrySettings, current_settings
 from shared.credentials import parse_bearer
 from shared.http import DbSession, Resources, caller_address
 from shared.ratelimit import Rate, authenticate_within_limits
@@ -22,7 +22,7 @@ async def current_reader(
     request: Request,
     session: DbSession,
     resources: Resources,
-    settings: Annotated[RegistrySettings, Depends(get_settings)],
+    settings: Annotated[RegistrySettings, Depends(current_settings)],
     authorization: Annotated[str | None, Header()] = None,
 ) -> ReaderCredential:
     async def authenticate() -> ReaderCredential:

@@ -23,13 +23,13 @@ from services.registry.sanctions.errors import (
     UnknownSanction,
 )
 from services.registry.sanctions.schemas import SanctionEventCreate, SanctionPage, SanctionRead
-from services.registry.settings import RegistrySettings, get_settings
+from services.registry.settings import RegistrySettings, current_settings
 from shared.db import utcnow
 from shared.errors import InvalidInput, Unauthenticated, responses_for
 from shared.http import DbSession
 
 router = APIRouter(prefix="/v1/violations/{record_id}/sanctions", tags=["sanctions"])
-Settings = Annotated[RegistrySettings, Depends(get_settings)]
+Settings = Annotated[RegistrySettings, Depends(current_settings)]
 
 
 @router.post(

@@ -24,13 +24,16 @@ from services.registry.statistics.schemas import (
     StatisticsRead,
     TurnaroundRead,
 )
-from services.registry.statistics.settings import StatisticsSettings, get_statistics_settings
+from services.registry.statistics.settings import (
+    StatisticsSettings,
+    current_statistics_settings,
+)
 from shared.db import utcnow
 from shared.errors import FieldProblem, InvalidInput, Unauthenticated, responses_for
 from shared.http import DbSession, Resources
 
 router = APIRouter(prefix="/v1/statistics", tags=["statistics"])
-Settings = Annotated[StatisticsSettings, Depends(get_statistics_settings)]
+Settings = Annotated[StatisticsSettings, Depends(current_statistics_settings)]
 
 By = Annotated[
     service.Grouping,

@@ -23,3 +23,8 @@ class StatisticsSettings(BaseSettings):
 @lru_cache
 def get_statistics_settings() -> StatisticsSettings:
     return StatisticsSettings()
+
+
+async def current_statistics_settings() -> StatisticsSettings:
+    """As a request dependency: async, so no thread pool hop per request."""
+    return get_statistics_settings()

@@ -21,13 +21,13 @@ from services.review.appeals.schemas import AppealCreate, AppealDecisionCreate, 
 from services.review.cases.errors import CaseNotFound
 from services.review.cases.lifecycle import IllegalTransition
 from services.review.cases.models import Case
-from services.review.settings import ReviewSettings, get_settings
+from services.review.settings import ReviewSettings, current_settings
 from services.review.units.auth import CurrentMember
 from shared.errors import InvalidInput, Unauthenticated, responses_for
 from shared.http import CorrelationIdHeader, DbSession
 
 router = APIRouter(prefix="/v1/cases", tags=["appeals"])
-Settings = Annotated[ReviewSettings, Depends(get_settings)]
+Settings = Annotated[ReviewSettings, Depends(current_settings)]
 
 
 async def case_in_unit(case_id: uuid.UUID, member: CurrentMember, session: DbSession) -> Case:

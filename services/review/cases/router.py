@@ -28,13 +28,13 @@ from services.review.cases.schemas import (
 )
 from services.review.institutional_findings.schemas import InstitutionalFindingRead
 from services.review.institutional_findings.service import finding_of
-from services.review.settings import ReviewSettings, get_settings
+from services.review.settings import ReviewSettings, current_settings
 from services.review.units.auth import CurrentMember
 from shared.errors import InvalidInput, Unauthenticated, responses_for
 from shared.http import CorrelationIdHeader, DbSession
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
-Settings = Annotated[ReviewSettings, Depends(get_settings)]
+Settings = Annotated[ReviewSettings, Depends(current_settings)]
 
 
 async def case_of_member(case_id: uuid.UUID, member: CurrentMember, session: DbSession) -> Case:

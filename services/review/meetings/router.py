@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, status
 from services.review.meetings import service
 from services.review.meetings.errors import NotUnitOfficer
 from services.review.meetings.schemas import MeetingCreate, MeetingList, MeetingRead, UnitSummary
-from services.review.settings import ReviewSettings, get_settings
+from services.review.settings import ReviewSettings, current_settings
 from services.review.units.auth import CurrentMember
 from services.review.units.errors import UnitNotFound
 from services.review.units.models import Member
@@ -21,7 +21,7 @@ from shared.errors import InvalidInput, Unauthenticated, responses_for
 from shared.http import DbSession
 
 router = APIRouter(prefix="/v1/units/{unit_id}", tags=["meetings"])
-Settings = Annotated[ReviewSettings, Depends(get_settings)]
+Settings = Annotated[ReviewSettings, Depends(current_settings)]
 RECORDERS = frozenset({"chair", "secretary"})
 SUMMARY_READERS = frozenset({"chair", "secretary", "auditor"})
 

@@ -12,7 +12,7 @@ from typing import Annotated
 import structlog
 from fastapi import Depends, Header, Request
 
-from services.review.settings import ReviewSettings, get_settings
+from services.review.settings import ReviewSettings, current_settings
 from services.review.units.models import Member
 from services.review.units.service import authenticate_member
 from shared.credentials import parse_bearer
@@ -24,7 +24,7 @@ async def current_member(
     request: Request,
     session: DbSession,
     resources: Resources,
-    settings: Annotated[ReviewSettings, Depends(get_settings)],
+    settings: Annotated[ReviewSettings, Depends(current_settings)],
     authorization: Annotated[str | None, Header()] = None,
 ) -> Member:
     async def authenticate() -> Member:

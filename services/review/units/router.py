@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from services.review.cases.assignment_service import Handover
-from services.review.settings import ReviewSettings, get_settings
+from services.review.settings import ReviewSettings, current_settings
 from services.review.units import service
 from services.review.units.auth import CurrentMember
 from services.review.units.errors import (
@@ -32,7 +32,7 @@ from shared.errors import InvalidInput, Unauthenticated, responses_for
 from shared.http import CorrelationIdHeader, DbSession
 
 router = APIRouter(prefix="/v1/units", tags=["units"])
-Settings = Annotated[ReviewSettings, Depends(get_settings)]
+Settings = Annotated[ReviewSettings, Depends(current_settings)]
 
 
 async def unit_of_chair(unit_id: uuid.UUID, caller: CurrentMember) -> uuid.UUID:
