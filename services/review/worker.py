@@ -18,8 +18,13 @@ from services.review.cases.tasks import (
 )
 from services.review.catalogue.tasks import on_rules_catalogue_published
 from services.review.institutional_findings.tasks import on_violator_list_entry_received
+from services.review.notices.tasks import (
+    on_notice_receipt_acknowledged,
+    on_notice_reply_submitted,
+)
 from services.review.permissions.tasks import on_permission_requested, send_renewal_reminders
 from services.review.settings import get_settings
+from services.review.triage.tasks import on_permission_check_requested
 from shared.worker import worker_settings
 
 settings = get_settings()
@@ -40,6 +45,9 @@ WorkerSettings = worker_settings(
         on_rules_catalogue_published,
         on_violator_list_entry_received,
         on_permission_requested,
+        on_permission_check_requested,
+        on_notice_receipt_acknowledged,
+        on_notice_reply_submitted,
     ],
     cron_jobs=[
         every_minute(sweep_waiting_cases, second=0),
