@@ -32,6 +32,7 @@ from tests.factories import (
     report_body,
     unique_code,
 )
+from tests.review.steps import SCREEN
 
 
 @dataclass(frozen=True)
@@ -277,6 +278,7 @@ async def figure_l1(context: BenchContext) -> Figure:
             member, case = await poll(assigned_case)
             case_url = f"{review}/v1/cases/{case['id']}"
             for step, body in (
+                ("screen", SCREEN),
                 ("notice", {"allegations": "Rule 22."}),
                 ("reply", {"statement": "Reply."}),
                 ("hearing", {"waived": True, "reason": "Bench."}),

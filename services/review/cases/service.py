@@ -83,6 +83,7 @@ async def open_cases_for_report(
             session,
             case=case,
             account_handles=report.account_handles,
+            settings=settings,
             correlation_id=correlation_id,
         )
         cases.append(case)

@@ -33,10 +33,28 @@ from shared.outbox import stage_message
 logger = structlog.get_logger(__name__)
 
 
+def nothing_to_ask(check: PermissionCheck, *, settings: ReviewSettings) -> str | None:
+    """Why registry cannot be asked at all, so the answer is 'unknown' at once."""
+    if check.checked_on is None:
+        return "the report gives no date for the post"
+    if not check.account_handles:
+        return "the report names no account (no author handle in its evidence)"
+    if not settings.registry_url or settings.registry_reader_token is None:
+        return "registry is not configured (REVIEW_REGISTRY_URL), so it cannot be asked"
+    return None
+
+
 async def request_permission_check(
-    session: AsyncSession, *, case: Case, account_handles: list[str], correlation_id: str
+    session: AsyncSession,
+    *,
+    case: Case,
+    account_handles: list[str],
+    settings: ReviewSettings,
+    correlation_id: str,
 ) -> PermissionCheck:
-    """Record the pending check with the case and ask the worker to answer it."""
+    """Record the check with the case: answered at once when there is nothing to ask registry
+    about, otherwise pending, with the message that has the worker ask."""
+    now = utcnow()
     check = PermissionCheck(
         case_id=case.id,
         status="pending",
@@ -44,10 +62,14 @@ async def request_permission_check(
         platform=case.platform,
         account_handles=account_handles,
         checked_on=case.posted_at.astimezone(UTC).date() if case.posted_at else None,
-        requested_at=utcnow(),
+        requested_at=now,
         attempts=0,
     )
     session.add(check)
+    unanswerable = nothing_to_ask(check, settings=settings)
+    if unanswerable is not None:
+        record_answer(session, check=check, case=case, status="unknown", reason=unanswerable)
+        return check
     await stage_message(
         session,
         PermissionCheckRequested(case_id=case.id),
@@ -55,6 +77,33 @@ async def request_permission_check(
         correlation_id=correlation_id,
     )
     return check
+
+
+def record_answer(
+    session: AsyncSession,
+    *,
+    check: PermissionCheck,
+    case: Case,
+    status: str,
+    reason: str,
+    answer: CheckAnswer | None = None,
+) -> None:
+    """The answer on the check and on the case's history."""
+    now = utcnow()
+    check.status = status
+    check.reason = reason
+    check.checked_at = now
+    grant = answer.grant if answer else None
+    check.record_id = grant.record_id if grant else None
+    check.record_kind = grant.record_kind if grant else None
+    label = {"permitted": "permitted", "not_permitted": "not permitted", "unknown": "unknown"}
+    note_on_case(
+        session,
+        case=case,
+        actor=None,
+        reason=f"permission check at triage: {label[status]}: {reason}",
+        at=now,
+    )
 
 
 async def _ask_registry(
@@ -65,10 +114,9 @@ async def _ask_registry(
     transport: httpx.AsyncBaseTransport | None,
 ) -> tuple[str, str, CheckAnswer | None]:
     """(status, reason, the answer that permitted it) for the check."""
-    if check.checked_on is None:
-        return "unknown", "the report gives no date for the post", None
-    if not check.account_handles:
-        return "unknown", "the report names no account (no author handle in its evidence)", None
+    unanswerable = nothing_to_ask(check, settings=settings)
+    if unanswerable is not None or check.checked_on is None:
+        return "unknown", unanswerable or "the report gives no date for the post", None
     for handle in check.account_handles:
         # The subject's own personal permission for the account...
         answer = await check_permission(
@@ -123,8 +171,8 @@ async def answer_permission_check(
     settings: ReviewSettings,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> PermissionCheck | None:
-    """Ask registry and record its answer on the check and the case's history. A check already
-    answered (permitted or not) is left alone; an unknown one is asked again."""
+    """Ask registry and record its answer on the check and the case's history. A check
+    already answered (permitted or not) is left alone; an unknown one is asked again."""
     check = await session.scalar(
         select(PermissionCheck).where(PermissionCheck.case_id == case_id).with_for_update()
     )
@@ -141,24 +189,6 @@ async def answer_permission_check(
     except RegistryUnreachable as exc:
         logger.warning("permission check: registry unreachable", case_id=str(case.id))
         status, reason, answer = "unknown", str(exc), None
-    now = utcnow()
-    check.status = status
-    check.reason = reason
-    check.checked_at = now
-    grant = answer.grant if answer else None
-    check.record_id = grant.record_id if grant else None
-    check.record_kind = grant.record_kind if grant else None
-    label = {"permitted": "permitted", "not_permitted": "not permitted", "unknown": "unknown"}
-    note_on_case(
-        session,
-        case=case,
-        actor=None,
-        reason=f"permission check at triage: {label[status]}: {reason}",
-        at=now,
-    )
+    record_answer(session, check=check, case=case, status=status, reason=reason, answer=answer)
     await session.flush()
     return check
-
-
-async def permission_check_of(session: AsyncSession, *, case: Case) -> PermissionCheck | None:
-    return await session.get(PermissionCheck, case.id)
