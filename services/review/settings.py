@@ -45,6 +45,10 @@ class ReviewSettings(ServiceSettings):
     # Each attempt's timeout, and how many attempts before the answer is 'unknown'.
     registry_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
     registry_attempts: int = Field(default=3, ge=1, le=10)
+    # A check left 'unknown' because registry could not be asked is asked again every this
+    # many minutes, at most this many times, while the case is still before its notice.
+    registry_recheck_minutes: int = Field(default=5, ge=1, le=1440)
+    registry_recheck_limit: int = Field(default=12, ge=0, le=1000)
     # The longest extension of a reply window one request may ask for, in working days.
     max_extension_working_days: int = Field(default=30, ge=1, le=90)
 

@@ -24,7 +24,10 @@ from services.review.notices.tasks import (
 )
 from services.review.permissions.tasks import on_permission_requested, send_renewal_reminders
 from services.review.settings import get_settings
-from services.review.triage.tasks import on_permission_check_requested
+from services.review.triage.tasks import (
+    on_permission_check_requested,
+    recheck_unanswered_permission_checks,
+)
 from shared.worker import worker_settings
 
 settings = get_settings()
@@ -52,6 +55,7 @@ WorkerSettings = worker_settings(
     cron_jobs=[
         every_minute(sweep_waiting_cases, second=0),
         every_minute(sweep_deadlines, second=30),
+        every_minute(recheck_unanswered_permission_checks, second=45),
         # Reminders are by the day: once an hour is prompt enough.
         cron(cast(WorkerCoroutine, send_renewal_reminders), minute=15, second=15),
     ],

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.registry.app import create_app as create_registry_app
 from services.registry.permissions.recording import record_permission_decision
 from services.review.settings import get_settings
+from services.review.triage.tasks import recheck_unanswered_permission_checks
 from shared.db import unit_of_work
 from tests.factories import (
     SeededUnit,
@@ -36,7 +37,7 @@ from tests.registry.factories import (
     official_account_decision,
     personal_permission_decision,
 )
-from tests.review.steps import SCREEN, act
+from tests.review.steps import SCREEN, act, execute, read_case, worker_ctx
 from tests.stack import free_port
 from tests.support import pump
 
@@ -231,8 +232,28 @@ async def test_with_registry_down_the_answer_is_unknown_and_says_why(
     [note] = triage_notes(case)
     assert note.startswith("permission check at triage: unknown: registry unreachable")
     # Unknown is an answer: the member may go on, knowing registry could not say.
-    screened = await act(review_api, uuid.UUID(case["id"]), "screen", member, SCREEN)
+    case_id = uuid.UUID(case["id"])
+    screened = await act(review_api, case_id, "screen", member, SCREEN)
     assert screened.status_code == 200, screened.text
+
+    # Registry back: the scheduled recheck asks again once the interval has passed.
+    token = await issue_reader(sessionmaker, role="auditor")
+    async with registry_over_http() as url:
+        review_asks_registry(url, token)
+        ctx = worker_ctx(sessionmaker, get_settings())
+        assert await recheck_unanswered_permission_checks(ctx) == 0
+        await execute(
+            sessionmaker,
+            "UPDATE review.permission_check SET checked_at = now() - interval '1 hour' "
+            "WHERE case_id = :id",
+            id=case_id,
+        )
+        assert await recheck_unanswered_permission_checks(ctx) == 1
+        await pump(sessionmaker, queue)
+    rechecked = await read_case(review_api, case_id, member)
+    assert rechecked["permission_check"]["status"] == "not_permitted"
+    notes = triage_notes(rechecked)
+    assert len(notes) == 2 and notes[-1].startswith("permission check at triage: not permitted")
 
 
 async def test_a_report_without_an_account_or_a_date_is_unknown_at_once(
@@ -240,7 +261,7 @@ async def test_a_report_without_an_account_or_a_date_is_unknown_at_once(
 ) -> None:
     """Tried: a report whose evidence names no author handle and that gives no post date."""
     from tests.factories import open_report_case
-    from tests.review.steps import assignee_of, read_case
+    from tests.review.steps import assignee_of
 
     department = unique_code("DEPT")
     unit = await create_unit_with_members(sessionmaker, jurisdiction=[department])
