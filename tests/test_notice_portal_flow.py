@@ -19,6 +19,7 @@ from arq.connections import ArqRedis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.review.cases.tasks import sweep_deadlines
 from shared.messages import Envelope
 from tests.factories import (
     SeededMember,
@@ -31,7 +32,7 @@ from tests.factories import (
 )
 from tests.intake.evidence_support import PDF, PNG, upload
 from tests.intake.support import intake_client
-from tests.review.steps import SCREEN, execute, read_case
+from tests.review.steps import SCREEN, execute, read_case, worker_ctx
 from tests.support import count_rows, deliver_again, pump
 
 pytestmark = pytest.mark.usefixtures("catalogue")
@@ -370,3 +371,33 @@ async def test_the_employee_asks_for_more_time_and_only_the_chair_gives_it(
     case = await read_case(review_api, case_id, served.unit.chair)
     assert case["notice"]["reply_due_on"] == due_after
     assert any(r.startswith("extension approved by the chair") for r in reasons(case))
+
+
+async def test_a_lapsed_window_shows_on_the_portals_notice(
+    intake: httpx.AsyncClient,
+    review_api: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    queue: ArqRedis,
+) -> None:
+    served = await serve_a_notice(intake, review_api, sessionmaker, queue)
+    await execute(
+        sessionmaker,
+        "UPDATE review.notice SET reply_due_on = :due WHERE case_id = :id",
+        due=date.today() - timedelta(days=2),
+        id=uuid.UUID(served.case_id),
+    )
+    await sweep_deadlines(worker_ctx(sessionmaker))
+    await pump(sessionmaker, queue)
+
+    notice = await portal_notice(intake, served)
+    assert notice["status"] == "reply_window_lapsed"
+    assert notice["history"][-1]["event"] == "reply_window_lapsed"
+    # A reply now is refused by the unit, and the portal sees it.
+    sent = await intake.post(
+        f"/v1/notices/{served.notice_id}/replies", json=REPLY, headers=bearer(served.portal)
+    )
+    assert sent.status_code == 202, sent.text
+    await pump(sessionmaker, queue)
+    [answer] = (await portal_notice(intake, served))["replies"]
+    assert answer["status"] == "refused"
+    assert "no longer awaiting a reply" in answer["outcome"]
