@@ -102,9 +102,11 @@ async def apply_notice_update(session: AsyncSession, *, update: NoticeUpdated) -
     if notice is None:
         return
     notice.reply_due_on = update.reply_due_on
-    if notice.status not in ("reply_received", "reply_window_lapsed") or update.event in (
-        "reply_recorded",
-    ):
+    if update.event.startswith("extension_"):
+        # More time matters only while the notice still waits for the reply.
+        if notice.status in ("awaiting_reply", "extension_requested"):
+            notice.status = NOTICE_STATUS[update.event]
+    elif notice.status != "reply_received":
         notice.status = NOTICE_STATUS[update.event]
     if update.reply_id is not None:
         answer = await session.scalar(
@@ -134,7 +136,7 @@ async def follow_case_status(session: AsyncSession, *, change: CaseStatusChanged
         event=change.status,
         detail="the reply window closed with no reply"
         if change.status == "reply_window_lapsed"
-        else "a reply was recorded by the monitoring unit",
+        else "the monitoring unit has the employee's reply",
     )
     await session.flush()
 
