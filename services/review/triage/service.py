@@ -9,6 +9,7 @@ without seeing what registry said.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC
 
@@ -183,9 +184,14 @@ async def answer_permission_check(
         return None
     check.attempts += 1
     try:
-        status, reason, answer = await _ask_registry(
-            settings, check=check, case=case, transport=transport
-        )
+        # Within the job's own timeout, so a slow registry gives 'unknown', not a killed job.
+        async with asyncio.timeout(settings.job_timeout_seconds * 0.75):
+            status, reason, answer = await _ask_registry(
+                settings, check=check, case=case, transport=transport
+            )
+    except TimeoutError:
+        logger.warning("permission check: registry too slow", case_id=str(case.id))
+        status, reason, answer = "unknown", "registry unreachable: no answer in time", None
     except RegistryUnreachable as exc:
         logger.warning("permission check: registry unreachable", case_id=str(case.id))
         status, reason, answer = "unknown", str(exc), None
