@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -101,6 +101,9 @@ class ReportReceived(MessagePayload):
     reporter_ref: str
     reporter_office_ref: str
     received_at: datetime
+    # The accounts the post came from, as the evidence names them (author handles): what
+    # review's permission check at triage asks registry about.
+    account_handles: list[str] = Field(default_factory=list)
 
 
 PermissionKind = Literal["personal", "official_account"]
@@ -208,6 +211,123 @@ class CaseStatusChanged(MessagePayload):
     case_id: uuid.UUID
     status: SubmissionStatus
     changed_at: datetime
+
+
+class NoticeServed(MessagePayload):
+    """A notice was served on the employee: intake keeps it for the department's portal, which
+    acts on the employee's behalf. `notice` is the notice as review's case page shows it,
+    whole, so what the employee reads is what the unit served."""
+
+    message_type: ClassVar[str] = "notice.served"
+    consumers: ClassVar[tuple[Service, ...]] = ("intake",)
+
+    case_id: uuid.UUID
+    submission_id: uuid.UUID
+    department: str
+    employee_ref: str
+    employee_name: str
+    reply_due_on: date
+    served_at: datetime
+    notice: dict[str, Any]
+
+
+NoticeEvent = Literal[
+    "extension_requested",
+    "extension_approved",
+    "extension_refused",
+    "reply_recorded",
+    "reply_refused",
+]
+
+
+class NoticeUpdated(MessagePayload):
+    """Something the employee's portal should see on a served notice: a reply recorded or
+    refused (with why), an extension asked for, approved (the new due date) or refused."""
+
+    message_type: ClassVar[str] = "notice.updated"
+    consumers: ClassVar[tuple[Service, ...]] = ("intake",)
+
+    case_id: uuid.UUID
+    event: NoticeEvent
+    reply_due_on: date
+    detail: str
+    # The portal's reply this answers, when it answers one.
+    reply_id: uuid.UUID | None = None
+    occurred_at: datetime
+
+
+# --- intake -> review: the employee's side of a notice, through the portal -----------------
+
+
+class NoticeReceiptAcknowledged(MessagePayload):
+    """The portal confirms the employee received the notice: served with receipt."""
+
+    message_type: ClassVar[str] = "notice.receipt_acknowledged"
+    consumers: ClassVar[tuple[Service, ...]] = ("review",)
+
+    case_id: uuid.UUID
+    notice_id: uuid.UUID
+    acknowledged_at: datetime
+
+
+class ReplyRepresentative(BaseModel):
+    """Whom the employee names to represent them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    designation: str | None = None
+    relationship: str | None = None
+
+
+class ReplyAttachment(BaseModel):
+    """An evidence file the portal uploaded to intake, named by id and fingerprint."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    evidence_file_id: uuid.UUID
+    sha256: str
+    media_type: str
+    size_bytes: int
+
+
+class ExtensionAsked(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: str
+    working_days: int = Field(ge=1)
+
+
+class NoticeReplySubmitted(MessagePayload):
+    """The employee's answer to a notice through the portal: a reply (statement, optional
+    representative, attachments, a request for a hearing), or, without a statement, a request
+    to extend the reply window."""
+
+    message_type: ClassVar[str] = "notice.reply_submitted"
+    consumers: ClassVar[tuple[Service, ...]] = ("review",)
+
+    case_id: uuid.UUID
+    notice_id: uuid.UUID
+    reply_id: uuid.UUID
+    statement: str | None
+    representative: ReplyRepresentative | None = None
+    attachments: list[ReplyAttachment] = Field(default_factory=list)
+    hearing_requested: bool = False
+    extension: ExtensionAsked | None = None
+    submitted_at: datetime
+
+
+# --- review -> review: triage --------------------------------------------------------------
+
+
+class PermissionCheckRequested(MessagePayload):
+    """A report case was opened: ask registry whether the subject was permitted on the post's
+    date. Through the queue so the case opens at once whether or not registry answers."""
+
+    message_type: ClassVar[str] = "triage.permission_check_requested"
+    consumers: ClassVar[tuple[Service, ...]] = ("review",)
+
+    case_id: uuid.UUID
 
 
 # --- review -> registry -------------------------------------------------------------------
@@ -334,6 +454,11 @@ ALL_PAYLOADS: tuple[type[MessagePayload], ...] = (
     RecordCreated,
     RulesCataloguePublished,
     AppealDecided,
+    NoticeServed,
+    NoticeUpdated,
+    NoticeReceiptAcknowledged,
+    NoticeReplySubmitted,
+    PermissionCheckRequested,
 )
 PAYLOAD_BY_TYPE: dict[str, type[MessagePayload]] = {
     payload.message_type: payload for payload in ALL_PAYLOADS

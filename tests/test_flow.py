@@ -23,6 +23,7 @@ from tests.factories import (
     unique_code,
 )
 from tests.registry.factories import issue_reader
+from tests.review.steps import SCREEN
 from tests.support import deliver_again, pump, run_worker
 
 pytestmark = pytest.mark.usefixtures("catalogue")
@@ -79,6 +80,14 @@ async def test_report_travels_from_portal_to_registry_and_back(
     )
     assert early.status_code == 409 and "notice" in early.json()["detail"]
 
+    # The notice waits for the protected-disclosure screen to let the charge go forward.
+    unscreened = await review_api.post(
+        f"{case_url}/notice", json={"allegations": "Rule 22: the post."}, headers=member.headers
+    )
+    assert unscreened.status_code == 409
+    assert unscreened.json()["code"] == "disclosure-screen-required"
+    screened = await review_api.post(f"{case_url}/screen", json=SCREEN, headers=member.headers)
+    assert screened.status_code == 200, screened.text
     notice = await review_api.post(
         f"{case_url}/notice", json={"allegations": "Rule 22: the post."}, headers=member.headers
     )

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.evidence.router import UPLOAD_PATH
 from services.intake.evidence.router import router as evidence_router
+from services.intake.notices.router import router as notices_router
 from services.intake.permissions.router import router as permissions_router
 from services.intake.reports.router import router as reports_router
 from services.intake.settings import get_settings
@@ -38,6 +39,7 @@ def create_app() -> FastAPI:
             permissions_router,
             violator_lists_router,
             webhooks_router,
+            notices_router,
         ],
         # Snapshot uploads and 100,000-row violator lists take large bodies; every other route
         # keeps MAX_REQUEST_BYTES.

@@ -14,7 +14,7 @@ DEMO_CLIENTS: tuple[tuple[str, OrganisationKind, str, tuple[str, ...]], ...] = (
         "portal_health",
         "department",
         "HEALTH",
-        ("reports:write", "permissions:write", "status:read"),
+        ("reports:write", "permissions:write", "status:read", "notices:respond"),
     ),
     ("mti_lrh", "institution", "MTI-LRH", ("violator-lists:write", "status:read")),
 )

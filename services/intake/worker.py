@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from services.intake.catalogue.tasks import on_rules_catalogue_published
 from services.intake.idempotency.tasks import prune_idempotency_keys_cron
+from services.intake.notices.tasks import on_notice_served, on_notice_updated
 from services.intake.settings import get_settings
 from services.intake.submissions.tasks import on_case_status_changed, on_record_created
 from services.intake.webhooks.delivery import deliver_webhooks_cron
@@ -13,6 +14,12 @@ from shared.worker import worker_settings
 WorkerSettings = worker_settings(
     service="intake",
     settings=get_settings(),
-    handlers=[on_case_status_changed, on_record_created, on_rules_catalogue_published],
+    handlers=[
+        on_case_status_changed,
+        on_record_created,
+        on_rules_catalogue_published,
+        on_notice_served,
+        on_notice_updated,
+    ],
     cron_jobs=[prune_idempotency_keys_cron, deliver_webhooks_cron],
 )

@@ -10,7 +10,9 @@ from services.review.cases.metrics import refresh_case_gauges
 from services.review.cases.router import router as cases_router
 from services.review.institutional_findings.router import router as institutional_findings_router
 from services.review.meetings.router import router as meetings_router
+from services.review.notices.router import router as notices_router
 from services.review.permissions.router import router as permissions_router
+from services.review.screening.router import router as screening_router
 from services.review.settings import get_settings
 from services.review.units.router import router as units_router
 from shared.catalogue_replica import rules_replica_loaded
@@ -39,6 +41,8 @@ def create_app() -> FastAPI:
             units_router,
             appeals_router,
             meetings_router,
+            screening_router,
+            notices_router,
         ],
         state_gauges={"cases": refresh_case_gauges},
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -39,6 +39,21 @@ class ReviewSettings(ServiceSettings):
     # Days after the appeal window before an unappealed violation's case is closed, so that an
     # appeal filed in time but entered late can still be recorded.
     close_grace_days: int = Field(default=7, ge=0, le=90)
+
+    # The permission check at triage asks registry over HTTP (GET /v1/permissions/check) with a
+    # registry reader credential (role auditor, bound to no department). Unset: every check
+    # answers 'unknown'. REVIEW_REGISTRY_URL='http://registry:8003', REVIEW_REGISTRY_READER_TOKEN.
+    registry_url: str | None = None
+    registry_reader_token: SecretStr | None = None
+    # Each attempt's timeout, and how many attempts before the answer is 'unknown'.
+    registry_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
+    registry_attempts: int = Field(default=3, ge=1, le=10)
+    # A check left 'unknown' because registry could not be asked is asked again every this
+    # many minutes, at most this many times, while the case is still before its notice.
+    registry_recheck_minutes: int = Field(default=5, ge=1, le=1440)
+    registry_recheck_limit: int = Field(default=12, ge=0, le=1000)
+    # The longest extension of a reply window one request may ask for, in working days.
+    max_extension_working_days: int = Field(default=30, ge=1, le=90)
 
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> ReviewSettings:

@@ -19,8 +19,16 @@ from services.review.cases.tasks import (
 )
 from services.review.catalogue.tasks import on_rules_catalogue_published
 from services.review.institutional_findings.tasks import on_violator_list_entry_received
+from services.review.notices.tasks import (
+    on_notice_receipt_acknowledged,
+    on_notice_reply_submitted,
+)
 from services.review.permissions.tasks import on_permission_requested, send_renewal_reminders
 from services.review.settings import get_settings
+from services.review.triage.tasks import (
+    on_permission_check_requested,
+    recheck_unanswered_permission_checks,
+)
 from shared.worker import worker_settings
 
 settings = get_settings()
@@ -41,10 +49,14 @@ WorkerSettings = worker_settings(
         on_rules_catalogue_published,
         on_violator_list_entry_received,
         on_permission_requested,
+        on_permission_check_requested,
+        on_notice_receipt_acknowledged,
+        on_notice_reply_submitted,
     ],
     cron_jobs=[
         every_minute(sweep_waiting_cases, second=0),
         every_minute(sweep_deadlines, second=30),
+        every_minute(recheck_unanswered_permission_checks, second=45),
         # Reminders are by the day: once an hour is prompt enough.
         cron(cast(WorkerCoroutine, send_renewal_reminders), minute=15, second=15),
         # Appeal windows are counted in days: once an hour closes a settled case promptly.

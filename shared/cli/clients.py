@@ -73,7 +73,7 @@ def issue_command(
         list[str],
         typer.Option(
             help="What it may do (repeat): reports:write, permissions:write, "
-            "violator-lists:write, status:read"
+            "violator-lists:write, status:read, notices:respond"
         ),
     ],
     label: Annotated[str, typer.Option(help="Who holds it, for the operators")],

@@ -2,8 +2,8 @@
 each route of its OpenAPI document (S5), and how the abuse tests call each one (a valid body
 and query, so a refusal means the caller, never the input).
 
-Roles (tests/abuse/world.py): intake's `department` (a portal with reports, permissions and
-status scopes) and `institution` (an MTI with violator-lists and status scopes); review's
+Roles (tests/abuse/world.py): intake's `department` (a portal with reports, permissions,
+status and notices scopes) and `institution` (an MTI with violator-lists and status scopes); review's
 `chair`, `assignee` (the member the case is assigned to) and `member` (of the same unit, not
 assigned it); registry's `auditor`, `dashboard` and `competent_authority`, each bound to its
 department. A route missing from POLICY fails the tests until someone writes it down."""
@@ -19,6 +19,7 @@ from tests.factories import report_body, violator_row
 from tests.intake.evidence_support import PDF
 from tests.permission_factories import personal_request_body
 from tests.registry.factories import sanction_order
+from tests.review.steps import SCREEN
 
 Route = tuple[str, str, str]
 
@@ -44,12 +45,21 @@ POLICY: dict[Route, frozenset[str]] = {
     ("intake", "GET", "/v1/violator-lists/{batch_id}"): INSTITUTION,
     ("intake", "GET", "/v1/violator-lists/{batch_id}/rejections"): INSTITUTION,
     ("intake", "GET", "/v1/violator-lists/{batch_id}/entries"): INSTITUTION,
+    ("intake", "GET", "/v1/notices"): DEPARTMENT,
+    ("intake", "GET", "/v1/notices/{notice_id}"): DEPARTMENT,
+    ("intake", "POST", "/v1/notices/{notice_id}/receipt"): DEPARTMENT,
+    ("intake", "POST", "/v1/notices/{notice_id}/replies"): DEPARTMENT,
     ("intake", "PUT", "/v1/webhook"): DEPARTMENT,
     ("intake", "GET", "/v1/webhook"): DEPARTMENT,
     ("intake", "DELETE", "/v1/webhook"): DEPARTMENT,
     ("intake", "GET", "/v1/webhook/deliveries"): DEPARTMENT,
     ("review", "GET", "/v1/cases"): EVERY_MEMBER,
     ("review", "GET", "/v1/cases/{case_id}"): CASE_READERS,
+    ("review", "POST", "/v1/cases/{case_id}/screen"): ASSIGNEE,
+    ("review", "GET", "/v1/cases/{case_id}/screen"): CASE_READERS,
+    ("review", "POST", "/v1/cases/{case_id}/extensions"): ASSIGNEE,
+    ("review", "GET", "/v1/cases/{case_id}/extensions"): CASE_READERS,
+    ("review", "POST", "/v1/cases/{case_id}/extensions/{extension_id}/decision"): CHAIR,
     ("review", "POST", "/v1/cases/{case_id}/notice"): ASSIGNEE,
     ("review", "POST", "/v1/cases/{case_id}/reply"): ASSIGNEE,
     ("review", "POST", "/v1/cases/{case_id}/hearing"): ASSIGNEE,
@@ -112,6 +122,16 @@ REQUESTS: dict[Route, Callable[[], dict[str, Any]]] = {
         lambda: {"batch_key": uuid.uuid4().hex, "rows": [violator_row(1)]}
     ),
     ("intake", "PUT", "/v1/webhook"): _json(lambda: {"url": "https://1.1.1.1/conduct-hook"}),
+    ("intake", "POST", "/v1/notices/{notice_id}/replies"): _json(
+        lambda: {"statement": STATEMENT, "request_hearing": True}
+    ),
+    ("review", "POST", "/v1/cases/{case_id}/screen"): _json(lambda: dict(SCREEN)),
+    ("review", "POST", "/v1/cases/{case_id}/extensions"): _json(
+        lambda: {"reason": STATEMENT, "working_days": 2}
+    ),
+    ("review", "POST", "/v1/cases/{case_id}/extensions/{extension_id}/decision"): _json(
+        lambda: {"decision": "refused", "reason": STATEMENT}
+    ),
     ("review", "POST", "/v1/cases/{case_id}/notice"): _json(lambda: {"allegations": STATEMENT}),
     ("review", "POST", "/v1/cases/{case_id}/reply"): _json(lambda: {"statement": STATEMENT}),
     ("review", "POST", "/v1/cases/{case_id}/hearing"): _json(

@@ -28,6 +28,8 @@ COVERED_PARAMETERS = frozenset(
         "member_id",
         "record_id",
         "employee_ref",
+        "notice_id",
+        "extension_id",
     }
 )
 KNOWN_GAPS: dict[tuple[str, str, str], str] = {
@@ -57,6 +59,10 @@ ROLE_REFUSALS = frozenset(
         # Added 2026-12-01 with the employee record: dashboards never read personal records.
         "GET /v1/employees/{employee_ref}/record as dashboard",
         "GET /v1/employees/{employee_ref}/record-reads as dashboard",
+        # Added 2026-12-01 with notices: only a department's portal answers for its employees.
+        "GET /v1/notices/{notice_id} as institution",
+        "POST /v1/notices/{notice_id}/receipt as institution",
+        "POST /v1/notices/{notice_id}/replies as institution",
     }
 )
 

@@ -15,11 +15,20 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.intake.notices.service import keep_served_notice
 from services.registry.permissions.recording import record_permission_decision
-from services.review.units.models import MonitoringUnit
+from services.review.cases.models import Case
+from services.review.cases.procedure import serve_notice
+from services.review.cases.schemas import NoticeCreate, NoticeRead
+from services.review.notices.schemas import ExtensionCreate
+from services.review.notices.service import deliver_notice, request_extension
+from services.review.screening.schemas import ScreenCreate
+from services.review.screening.service import screen_case
+from services.review.settings import get_settings
+from services.review.units.models import Member, MonitoringUnit
 from services.review.units.service import add_member, issue_member_credential
-from shared.db import unit_of_work
-from shared.messages import Service
+from shared.db import unit_of_work, utcnow
+from shared.messages import NoticeServed, Service
 from tests.abuse.apps import service_client
 from tests.factories import (
     bearer,
@@ -38,9 +47,10 @@ from tests.registry.factories import (
     official_account_decision,
     personal_permission_decision,
 )
+from tests.review.steps import SCREEN
 
 Sessionmaker = async_sessionmaker[AsyncSession]
-DEPARTMENT_SCOPES = ("reports:write", "permissions:write", "status:read")
+DEPARTMENT_SCOPES = ("reports:write", "permissions:write", "status:read", "notices:respond")
 INSTITUTION_SCOPES = ("violator-lists:write", "status:read")
 
 # Every role of every service: the callers of the matrix and of the policy.
@@ -101,6 +111,69 @@ async def add_unit_member(
         return str(member.id), issued.token
 
 
+async def serve_with_extension(
+    sessionmaker: Sessionmaker, case_id: uuid.UUID, assignee: uuid.UUID
+) -> tuple[str, str]:
+    """The case screened, its notice served and kept by intake for the portal, and an
+    extension of its window asked for: (intake's notice id, the extension's id)."""
+    settings = get_settings()
+    async with unit_of_work(sessionmaker) as session:
+        case = await session.get(Case, case_id)
+        member = await session.get(Member, assignee)
+        assert case is not None and member is not None
+        await screen_case(
+            session,
+            case=case,
+            member=member,
+            screen_in=ScreenCreate.model_validate(SCREEN),
+            correlation_id="abuse-world",
+        )
+        notice = await serve_notice(
+            session,
+            case=case,
+            member=member,
+            notice_in=NoticeCreate(allegations="Rule 22: the post."),
+            settings=settings,
+            correlation_id="abuse-world",
+        )
+        content = NoticeRead.model_validate(notice)
+        await deliver_notice(
+            session,
+            case=case,
+            notice=content,
+            reply_due_on=notice.reply_due_on,
+            correlation_id="abuse-world",
+        )
+        extension = await request_extension(
+            session,
+            case=case,
+            member=member,
+            extension_in=ExtensionCreate(
+                reason="The employee is on medical leave.", working_days=3
+            ),
+            settings=settings,
+            on=utcnow().date(),
+        )
+        served = NoticeServed(
+            case_id=case.id,
+            submission_id=case.submission_id,
+            department=case.department,
+            employee_ref=case.subject_employee_ref,
+            employee_name=case.subject_name,
+            reply_due_on=notice.reply_due_on,
+            served_at=notice.issued_at,
+            notice=content.model_dump(mode="json"),
+        )
+    async with unit_of_work(sessionmaker) as session:
+        await keep_served_notice(session, served=served)
+        notice_id = (
+            await session.execute(
+                text("SELECT id FROM intake.served_notice WHERE case_id = :id"), {"id": case_id}
+            )
+        ).scalar_one()
+    return str(notice_id), str(extension.id)
+
+
 async def seed_organisation(sessionmaker: Sessionmaker, evidence_directory: str) -> Organisation:
     org = Organisation(department=unique_code("DEPT"), institution=unique_code("MTI"))
     org.tokens["department"] = await create_client(
@@ -149,7 +222,10 @@ async def seed_organisation(sessionmaker: Sessionmaker, evidence_directory: str)
     org.tokens["assignee"] = people[assignee]
     _, org.tokens["member"] = await add_unit_member(sessionmaker, unit.id, "OTHER")
     spare_id, _ = await add_unit_member(sessionmaker, unit.id, "SPARE")
+    notice_id, extension_id = await serve_with_extension(sessionmaker, case_id, assignee)
     org.ids.update(
+        notice_id=notice_id,
+        extension_id=extension_id,
         case_id=str(case_id),
         permission_case_id=str(permission_case_id),
         unit_id=str(unit.id),

@@ -32,6 +32,7 @@ from tests.factories import (
     report_body,
     unique_code,
 )
+from tests.review.steps import SCREEN
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class BenchContext:
 
 # The steps a scripted member takes a case through to a violation finding, in order.
 CASE_STEPS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("screen", SCREEN),
     ("notice", {"allegations": "Rule 22."}),
     ("reply", {"statement": "Reply."}),
     ("hearing", {"waived": True, "reason": "Bench."}),
@@ -54,10 +56,10 @@ CASE_STEPS: tuple[tuple[str, dict[str, Any]], ...] = (
 # The step a case in each state takes next.
 NEXT_STEP: dict[str, tuple[str, dict[str, Any]]] = {
     "assigned": CASE_STEPS[0],
-    "in_review": CASE_STEPS[0],
-    "notice_issued": CASE_STEPS[1],
-    "reply_received": CASE_STEPS[2],
-    "hearing_concluded": CASE_STEPS[3],
+    "in_review": CASE_STEPS[1],
+    "notice_issued": CASE_STEPS[2],
+    "reply_received": CASE_STEPS[3],
+    "hearing_concluded": CASE_STEPS[4],
 }
 
 

@@ -20,6 +20,7 @@ import pytest
 from shared.settings import to_plain_url
 from tests.e2e.test_walking_skeleton import eventually
 from tests.factories import bearer, report_body
+from tests.review.steps import SCREEN
 from tests.stack import RunningStack, isolated_stack
 
 pytestmark = pytest.mark.e2e
@@ -131,6 +132,7 @@ async def test_two_processes_of_each_still_give_exactly_once(scaled_stack: Runni
         async def determine(member: str, case: dict[str, Any]) -> None:
             case_url = f"{urls['review']}/v1/cases/{case['id']}"
             for step, body in (
+                ("screen", SCREEN),
                 ("notice", {"allegations": "Rule 22 of the Conduct Rules 1964: the post."}),
                 ("reply", {"statement": "I deleted the post the same day."}),
                 ("hearing", {"waived": True, "reason": "The employee relies on the reply."}),

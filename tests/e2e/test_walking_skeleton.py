@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.factories import bearer, report_body
+from tests.review.steps import SCREEN
 from tests.stack import RunningStack
 
 pytestmark = pytest.mark.e2e
@@ -66,6 +67,7 @@ async def test_report_to_recorded_violation_over_the_real_stack(
         # 4. Notice, reply, hearing (waived), determination by the member; the chair
         # countersigns.
         for step, body in (
+            ("screen", SCREEN),
             ("notice", {"allegations": "Rule 22 of the Conduct Rules 1964: the post."}),
             ("reply", {"statement": "I deleted the post the same day."}),
             ("hearing", {"waived": True, "reason": "The employee relies on the written reply."}),

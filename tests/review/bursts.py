@@ -61,7 +61,7 @@ async def assignment_burst(
                 text(
                     "SELECT c.submission_id, c.assignee_id, "
                     "(SELECT count(*) FROM review.case_event e WHERE e.case_id = c.id "
-                    " AND e.to_state = 'assigned') AS assignments "
+                    " AND e.to_state = 'assigned' AND e.from_state IS DISTINCT FROM e.to_state) AS assignments "
                     "FROM review.case c WHERE c.department = :department"
                 ),
                 {"department": department},

@@ -20,12 +20,27 @@ from tests.factories import (
     unique_code,
 )
 
+
+def screen_body(outcome: str = "proceed", reasons: str | None = None) -> dict[str, Any]:
+    """The protected-disclosure screen, every question answered no with a note."""
+    body: dict[str, Any] = {
+        question: {"answer": False, "note": f"Nothing suggests {question.replace('_', ' ')}."}
+        for question in ("whistleblowing", "public_interest", "private_capacity", "already_public")
+    }
+    body["outcome"] = outcome
+    if reasons is not None:
+        body["reasons"] = reasons
+    return body
+
+
+SCREEN = screen_body()
 NOTICE = {"allegations": "Rule 22."}
 REPLY = {"statement": "My reply."}
 HEARING = {"waived": True, "reason": "The employee asked for no hearing."}
 VIOLATION = {"finding": "violation", "rules_cited": ["CR1964-22"], "reasons": "Embarrassing."}
 # The steps in order, each with the state it leaves the case in.
 PROCEDURE: tuple[tuple[str, dict[str, Any], str], ...] = (
+    ("screen", SCREEN, "in_review"),
     ("notice", NOTICE, "notice_issued"),
     ("reply", REPLY, "reply_received"),
     ("hearing", HEARING, "hearing_concluded"),
@@ -41,6 +56,14 @@ async def act(
     body: dict[str, Any] | None = None,
 ) -> httpx.Response:
     return await review_api.post(f"/v1/cases/{case_id}/{step}", json=body, headers=member.headers)
+
+
+async def screen_to_proceed(
+    review_api: httpx.AsyncClient, case_id: uuid.UUID, member: SeededMember
+) -> None:
+    """The protected-disclosure screen with the outcome 'proceed': what a notice needs."""
+    response = await act(review_api, case_id, "screen", member, SCREEN)
+    assert response.status_code == 200, response.text
 
 
 async def assignee_of(

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.factories import create_unit_with_members, open_report_case, unique_code
-from tests.review.steps import act, assignee_of
+from tests.review.steps import act, assignee_of, screen_to_proceed
 
 pytestmark = pytest.mark.usefixtures("catalogue")
 
@@ -40,6 +40,7 @@ async def test_the_chair_pages_through_every_case_of_the_unit_once_in_order(
 
     # One case moves on: the state filter finds it alone, and the others without it.
     member = await assignee_of(unit, opened[0], review_api)
+    await screen_to_proceed(review_api, opened[0], member)
     noticed = await act(review_api, opened[0], "notice", member, {"allegations": "Rule 22."})
     assert noticed.status_code == 200, noticed.text
     in_notice = await review_api.get(

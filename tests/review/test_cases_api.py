@@ -11,7 +11,17 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.factories import create_unit_with_members, open_report_case, unique_code
-from tests.review.steps import HEARING, NOTICE, REPLY, VIOLATION, act, assigned_case, assignee_of
+from tests.review.steps import (
+    HEARING,
+    NOTICE,
+    REPLY,
+    SCREEN,
+    VIOLATION,
+    act,
+    assigned_case,
+    assignee_of,
+    screen_to_proceed,
+)
 
 pytestmark = pytest.mark.usefixtures("catalogue")
 
@@ -55,8 +65,12 @@ async def test_steps_out_of_order_are_refused_with_409_and_change_nothing(
         assert response.json()["code"] == "illegal-transition"
     case = (await review_api.get(f"/v1/cases/{case_id}", headers=member.headers)).json()
     assert case["state"] == "assigned"
-    assert [event["to_state"] for event in case["history"]] == ["received", "assigned"]
+    moves = [
+        event["to_state"] for event in case["history"] if event["from_state"] != event["to_state"]
+    ]
+    assert moves == ["received", "assigned"]
 
+    await screen_to_proceed(review_api, case_id, member)
     assert (await act(review_api, case_id, "notice", member, NOTICE)).status_code == 200
     assert (await act(review_api, case_id, "notice", member, NOTICE)).status_code == 409
     assert (
@@ -72,6 +86,7 @@ async def test_the_chair_cannot_act_for_the_assignee_and_members_cannot_counters
     refused = await act(review_api, case_id, "notice", unit.chair, NOTICE)
     assert refused.status_code == 403 and refused.json()["code"] == "not-assignee"
     for step, body in (
+        ("screen", SCREEN),
         ("notice", NOTICE),
         ("reply", REPLY),
         ("hearing", HEARING),
@@ -89,7 +104,12 @@ async def test_a_finding_may_cite_only_alleged_rules(
     review_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     unit, case_id, member = await assigned_case(review_api, sessionmaker)
-    for step, body in (("notice", NOTICE), ("reply", REPLY), ("hearing", HEARING)):
+    for step, body in (
+        ("screen", SCREEN),
+        ("notice", NOTICE),
+        ("reply", REPLY),
+        ("hearing", HEARING),
+    ):
         assert (await act(review_api, case_id, step, member, body)).status_code == 200
 
     response = await act(
@@ -114,7 +134,12 @@ async def test_a_cleared_finding_is_final_without_countersignature(
     review_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     unit, case_id, member = await assigned_case(review_api, sessionmaker)
-    for step, body in (("notice", NOTICE), ("reply", REPLY), ("hearing", HEARING)):
+    for step, body in (
+        ("screen", SCREEN),
+        ("notice", NOTICE),
+        ("reply", REPLY),
+        ("hearing", HEARING),
+    ):
         assert (await act(review_api, case_id, step, member, body)).status_code == 200
     cleared = await act(
         review_api,

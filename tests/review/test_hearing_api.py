@@ -20,6 +20,7 @@ from tests.review.steps import (
     assigned_case,
     assignee_of,
     read_case,
+    screen_to_proceed,
     take_case_to,
 )
 
@@ -83,6 +84,7 @@ async def test_a_hearing_comes_after_the_reply_and_only_once(
 ) -> None:
     unit, case_id, member = await assigned_case(review_api, sessionmaker)
 
+    await screen_to_proceed(review_api, case_id, member)
     for step, body in (("notice", NOTICE), ("reply", REPLY)):
         early = await act(review_api, case_id, "hearing", member, HEARING)
         assert early.status_code == 409, early.text

@@ -38,6 +38,7 @@ from tests.review.steps import (
     announced_statuses,
     assignee_of,
     read_case,
+    screen_to_proceed,
 )
 from tests.support import deliver_again, pump, run_worker
 
@@ -271,6 +272,7 @@ async def test_without_the_record_the_procedure_is_the_usual_one(
     assert (await read_case(review_api, case_id, member))["state"] == "assigned"
 
     notice = {"allegations": f"{institution} finding {row.institution_finding_ref}: {row.finding}"}
+    await screen_to_proceed(review_api, case_id, member)
     assert (await act(review_api, case_id, "notice", member, notice)).status_code == 200
     ungated = await act(review_api, case_id, "determination", member, CONFIRMED)
     assert ungated.status_code == 409 and "reply" in ungated.json()["detail"]

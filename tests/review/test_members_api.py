@@ -29,6 +29,7 @@ from tests.review.steps import (
     assignee_of,
     case_row,
     read_case,
+    screen_to_proceed,
 )
 
 pytestmark = pytest.mark.usefixtures("catalogue")
@@ -147,6 +148,7 @@ async def test_deactivating_a_member_hands_their_open_cases_to_colleagues(
     assert len(their_cases) == 2
     # One of them is mid-procedure: the portal already heard "notice_issued".
     noticed = their_cases[0]
+    await screen_to_proceed(review_api, noticed, leaving)
     assert (await act(review_api, noticed, "notice", leaving, NOTICE)).status_code == 200
     announced_before = await announced_statuses(sessionmaker, noticed)
 
@@ -210,6 +212,7 @@ async def test_with_nobody_eligible_cases_go_back_to_the_queue_and_return_with_t
     unit = await create_unit_with_members(sessionmaker, jurisdiction=[department], member_count=1)
     member = unit.members[0]
     first, second = [await open_report_case(sessionmaker, department=department) for _ in range(2)]
+    await screen_to_proceed(review_api, second, member)
     assert (await act(review_api, second, "notice", member, NOTICE)).status_code == 200
     announced_before = await announced_statuses(sessionmaker, second)
 

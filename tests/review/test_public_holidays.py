@@ -14,7 +14,15 @@ from services.review.cases.deadlines import WEEKEND, add_working_days
 from services.review.cases.tasks import sweep_deadlines
 from services.review.settings import ReviewSettings, current_settings
 from tests.factories import create_unit_with_members, open_report_case, unique_code
-from tests.review.steps import NOTICE, act, assignee_of, execute, read_case, worker_ctx
+from tests.review.steps import (
+    NOTICE,
+    act,
+    assignee_of,
+    execute,
+    read_case,
+    screen_to_proceed,
+    worker_ctx,
+)
 from tests.support import api_client
 
 pytestmark = pytest.mark.usefixtures("catalogue")
@@ -44,6 +52,7 @@ async def test_a_notices_reply_date_skips_public_holidays(
     case_id = await open_report_case(sessionmaker, department=department)
     async with api_client(app) as review_api:
         member = await assignee_of(unit, case_id, review_api)
+        await screen_to_proceed(review_api, case_id, member)
         served = await act(review_api, case_id, "notice", member, NOTICE)
         assert served.status_code == 200, served.text
         due = (await read_case(review_api, case_id, member))["notice"]["reply_due_on"]

@@ -31,6 +31,7 @@ from tests.factories import (
     report_body,
     unique_code,
 )
+from tests.review.steps import SCREEN
 from tests.support import pump
 from tests.test_flow import submit, the_assigned_case
 
@@ -129,6 +130,7 @@ async def test_the_trace_of_a_report_crosses_the_queue_to_review_and_the_registr
     case, member = await the_assigned_case(review_api, unit)
     case_url = f"/v1/cases/{case['id']}"
     for step, body in (
+        ("screen", SCREEN),
         ("notice", {"allegations": "Rule 22: the post."}),
         ("reply", {"statement": "I regret the post."}),
         ("hearing", {"waived": True, "reason": "The employee relies on the written reply."}),

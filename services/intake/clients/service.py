@@ -26,7 +26,13 @@ from shared.db import utcnow
 
 logger = structlog.get_logger(__name__)
 
-SCOPES = ("reports:write", "permissions:write", "violator-lists:write", "status:read")
+SCOPES = (
+    "reports:write",
+    "permissions:write",
+    "violator-lists:write",
+    "status:read",
+    "notices:respond",
+)
 # An old secret that lives on for months after a rotation defeats the rotation.
 MAX_ROTATION_OVERLAP = timedelta(days=30)
 

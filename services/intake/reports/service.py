@@ -142,6 +142,13 @@ async def accept_report(
             reporter_ref=pseudonym(key, kind="employee", value=report_in.reporter.employee_ref),
             reporter_office_ref=pseudonym(key, kind="office", value=report_in.reporter.office),
             received_at=now,
+            account_handles=list(
+                dict.fromkeys(
+                    item.author_handle.strip()
+                    for item in report_in.evidence
+                    if item.author_handle and item.author_handle.strip()
+                )
+            ),
         ),
         producer="intake",
         correlation_id=correlation_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.intake.notices.service import follow_case_status
 from services.intake.submissions.status import record_status
 from shared.consumer import MessageHandler
 from shared.messages import CaseStatusChanged, Envelope, RecordCreated
@@ -18,6 +19,7 @@ async def apply_case_status(
         status=change.status,
         occurred_at=change.changed_at,
     )
+    await follow_case_status(session, change=change)
 
 
 async def apply_record_created(

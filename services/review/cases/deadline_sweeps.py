@@ -73,6 +73,11 @@ LAPSE_REPLY_WINDOWS = text(
         SELECT c.id, c.state, n.reply_due_on
         FROM {SCHEMA}."case" AS c JOIN {SCHEMA}.notice AS n ON n.case_id = c.id
         WHERE c.state = ANY(CAST(:from_states AS text[])) AND n.reply_due_on < :today
+          -- A window stays open while an extension asked for in time awaits the chair.
+          AND NOT EXISTS (
+              SELECT 1 FROM {SCHEMA}.reply_extension AS x
+              WHERE x.case_id = c.id AND x.status = 'requested'
+          )
         ORDER BY n.reply_due_on, c.id
         LIMIT :limit
         FOR UPDATE OF c SKIP LOCKED

@@ -26,6 +26,8 @@ class CaseState(StrEnum):
     APPEAL_DECIDED = "appeal_decided"
     CLOSED = "closed"
     DISMISSED = "dismissed"
+    # The protected-disclosure screen routed the case off the normal track, to the chair.
+    CONFIDENTIAL_CHANNEL = "confidential_channel"
 
 
 # Cases in these states no longer count towards a member's load. An appealed case is the
@@ -37,13 +39,16 @@ FINISHED_STATES = frozenset(
         CaseState.CLOSED,
         CaseState.DISMISSED,
         CaseState.APPEAL_DECIDED,
+        CaseState.CONFIDENTIAL_CHANNEL,
     }
 )
 
 TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
     CaseState.RECEIVED: frozenset({CaseState.ASSIGNED}),
     CaseState.ASSIGNED: frozenset({CaseState.IN_REVIEW}),
-    CaseState.IN_REVIEW: frozenset({CaseState.NOTICE_ISSUED, CaseState.DISMISSED}),
+    CaseState.IN_REVIEW: frozenset(
+        {CaseState.NOTICE_ISSUED, CaseState.DISMISSED, CaseState.CONFIDENTIAL_CHANNEL}
+    ),
     CaseState.NOTICE_ISSUED: frozenset({CaseState.REPLY_RECEIVED, CaseState.REPLY_WINDOW_LAPSED}),
     CaseState.REPLY_RECEIVED: frozenset({CaseState.HEARING_CONCLUDED}),
     CaseState.REPLY_WINDOW_LAPSED: frozenset({CaseState.HEARING_CONCLUDED}),
@@ -54,6 +59,7 @@ TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
     CaseState.APPEAL_DECIDED: frozenset({CaseState.CLOSED}),
     CaseState.CLOSED: frozenset(),
     CaseState.DISMISSED: frozenset(),
+    CaseState.CONFIDENTIAL_CHANNEL: frozenset(),
 }
 
 # What must have happened before a case may enter a state: the reason given when it has not.
@@ -77,6 +83,7 @@ GATES: dict[CaseState, str] = {
     CaseState.APPEALED: "the determination must have been recorded",
     CaseState.APPEAL_DECIDED: "an appeal must have been filed",
     CaseState.CLOSED: "the case must be recorded or its appeal decided",
+    CaseState.CONFIDENTIAL_CHANNEL: "the case must be in review, before any notice",
 }
 
 

@@ -95,7 +95,8 @@ class Reply(ReviewBase):
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id"), primary_key=True)
     statement: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    recorded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("member.id"))
+    # The member who recorded it; None when the employee replied through the portal.
+    recorded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("member.id"))
 
 
 class Hearing(ReviewBase):

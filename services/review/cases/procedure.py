@@ -29,6 +29,7 @@ from services.review.cases.schemas import (
 )
 from services.review.catalogue.models import RuleReference
 from services.review.institutional_findings.models import InstitutionalFinding
+from services.review.screening.gate import require_screen_to_proceed
 from services.review.settings import ReviewSettings
 from services.review.units.models import Member
 from shared.db import utcnow
@@ -80,6 +81,7 @@ async def serve_notice(
 ) -> Notice:
     require_due_process_case(case)
     require_assignee(case, member)
+    await require_screen_to_proceed(session, case=case)
     await begin_review(session, case=case, member=member)
     await move_case(
         session, case=case, target=CaseState.NOTICE_ISSUED, actor=member, reason="notice served"
@@ -105,18 +107,35 @@ async def record_reply(
 ) -> Reply:
     require_due_process_case(case)
     require_assignee(case, member)
-    await move_case(
+    return await receive_reply(
         session,
         case=case,
-        target=CaseState.REPLY_RECEIVED,
         actor=member,
+        statement=reply_in.statement,
+        received_at=reply_in.received_at,
         reason="employee's reply received",
+        correlation_id=correlation_id,
     )
+
+
+async def receive_reply(
+    session: AsyncSession,
+    *,
+    case: Case,
+    actor: Member | None,
+    statement: str,
+    received_at: datetime | None,
+    reason: str,
+    correlation_id: str,
+) -> Reply:
+    """The reply step itself, whoever brings the reply: the assigned member (`actor`) or the
+    employee through the department's portal (no member: `reason` says so)."""
+    await move_case(session, case=case, target=CaseState.REPLY_RECEIVED, actor=actor, reason=reason)
     reply = Reply(
         case_id=case.id,
-        statement=reply_in.statement,
-        received_at=reply_in.received_at or case.updated_at,
-        recorded_by=member.id,
+        statement=statement,
+        received_at=received_at or case.updated_at,
+        recorded_by=actor.id if actor else None,
     )
     session.add(reply)
     await announce_status(

@@ -28,6 +28,8 @@ from services.review.cases.schemas import (
 )
 from services.review.institutional_findings.schemas import InstitutionalFindingRead
 from services.review.institutional_findings.service import finding_of
+from services.review.notices.service import deliver_notice, due_process_of
+from services.review.screening.errors import ScreenRequired
 from services.review.settings import ReviewSettings, current_settings
 from services.review.units.auth import CurrentMember
 from shared.errors import InvalidInput, Unauthenticated, responses_for
@@ -44,6 +46,9 @@ async def case_of_member(case_id: uuid.UUID, member: CurrentMember, session: DbS
 MemberCase = Annotated[Case, Depends(case_of_member)]
 ACTION_ERRORS = responses_for(
     Unauthenticated, NotAssignee, CaseNotFound, IllegalTransition, InvalidInput
+)
+NOTICE_ERRORS = responses_for(
+    Unauthenticated, NotAssignee, CaseNotFound, IllegalTransition, ScreenRequired, InvalidInput
 )
 
 
@@ -87,6 +92,7 @@ async def read_case(session: DbSession, case: Case) -> CaseRead:
             else None
         ),
         history=[CaseEventRead.model_validate(event) for event in record.events],
+        **(await due_process_of(session, case=case)).model_dump(),
     )
 
 
@@ -127,7 +133,7 @@ async def get_case(case: MemberCase, session: DbSession) -> CaseRead:
     return await read_case(session, case)
 
 
-@router.post("/{case_id}/notice", response_model=CaseRead, responses=ACTION_ERRORS)
+@router.post("/{case_id}/notice", response_model=CaseRead, responses=NOTICE_ERRORS)
 async def serve_notice(
     notice_in: NoticeCreate,
     case: MemberCase,
@@ -136,8 +142,10 @@ async def serve_notice(
     settings: Settings,
     correlation_id: CorrelationIdHeader,
 ) -> CaseRead:
-    """Serve the notice of allegations; the reply window is counted in working days."""
-    await procedure.serve_notice(
+    """Serve the notice of allegations; the reply window is counted in working days. Only once
+    the protected-disclosure screen let the charge go forward (409 naming that gate otherwise).
+    The notice, as this page shows it, goes to the department's portal for the employee."""
+    served = await procedure.serve_notice(
         session,
         case=case,
         member=member,
@@ -145,7 +153,16 @@ async def serve_notice(
         settings=settings,
         correlation_id=correlation_id,
     )
-    return await read_case(session, case)
+    case_read = await read_case(session, case)
+    if case_read.notice is not None:
+        await deliver_notice(
+            session,
+            case=case,
+            notice=case_read.notice,
+            reply_due_on=served.reply_due_on,
+            correlation_id=correlation_id,
+        )
+    return case_read
 
 
 @router.post("/{case_id}/reply", response_model=CaseRead, responses=ACTION_ERRORS)

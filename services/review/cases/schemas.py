@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from services.review.institutional_findings.schemas import InstitutionalFindingRead
+from services.review.notices.schemas import DueProcessRead
 
 RuleCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Statement = Annotated[
@@ -126,7 +127,10 @@ class CaseSummary(BaseModel):
     )
 
 
-class CaseRead(CaseSummary):
+class CaseRead(CaseSummary, DueProcessRead):
+    """A case's page; with (DueProcessRead) its permission check at triage, its
+    protected-disclosure screen, the notice's receipt, the reply and its extensions."""
+
     subject_employee_ref: str
     subject_designation: str
     subject_office: str

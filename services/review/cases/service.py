@@ -27,6 +27,7 @@ from services.review.cases.models import (
     Notice,
 )
 from services.review.settings import ReviewSettings
+from services.review.triage.service import request_permission_check
 from services.review.units.models import Member, UnitJurisdiction
 from shared.db import utcnow
 from shared.errors import FieldProblem, InvalidInput
@@ -73,15 +74,21 @@ async def open_cases_for_report(
             reported_at=report.received_at,
             updated_at=utcnow(),
         )
-        cases.append(
-            await open_case(
-                session,
-                case=case,
-                reason="opened from a report",
-                settings=settings,
-                correlation_id=correlation_id,
-            )
+        await open_case(
+            session,
+            case=case,
+            reason="opened from a report",
+            settings=settings,
+            correlation_id=correlation_id,
         )
+        await request_permission_check(
+            session,
+            case=case,
+            account_handles=report.account_handles,
+            settings=settings,
+            correlation_id=correlation_id,
+        )
+        cases.append(case)
     return cases
 
 

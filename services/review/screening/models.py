@@ -1,0 +1,42 @@
+"""The protected-disclosure screen of a case: the assigned member's answer and note to each of
+the four questions, and the outcome (proceed, dismiss, or a confidential channel)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.review.base import ReviewBase
+
+ScreenOutcome = Literal["proceed", "dismiss", "confidential_channel"]
+# The questions, in the order they are asked and written on the case's history.
+SCREEN_QUESTIONS: dict[str, str] = {
+    "whistleblowing": "Is it whistleblowing on wrongdoing?",
+    "public_interest": "Was it said in the public interest?",
+    "private_capacity": "Was it said in a private capacity?",
+    "already_public": "Is it about information already public?",
+}
+
+
+class DisclosureScreen(ReviewBase):
+    """One per case, before any charge goes forward; never rewritten."""
+
+    __tablename__ = "disclosure_screen"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id"), primary_key=True)
+    whistleblowing: Mapped[bool] = mapped_column(Boolean)
+    whistleblowing_note: Mapped[str] = mapped_column(Text)
+    public_interest: Mapped[bool] = mapped_column(Boolean)
+    public_interest_note: Mapped[str] = mapped_column(Text)
+    private_capacity: Mapped[bool] = mapped_column(Boolean)
+    private_capacity_note: Mapped[str] = mapped_column(Text)
+    already_public: Mapped[bool] = mapped_column(Boolean)
+    already_public_note: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(24))
+    reasons: Mapped[str | None] = mapped_column(Text)
+    screened_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("member.id"))
+    screened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
