@@ -16,7 +16,7 @@ from pathlib import Path
 
 import asyncpg
 
-from shared.devstack.demo import prepare_demo
+from shared.devstack.demo import prepare_demo, review_registry_link
 from shared.devstack.supervisor import Stack, service_specs
 from shared.settings import to_plain_url
 
@@ -90,6 +90,8 @@ def isolated_stack(
             "QUEUE_PREFIX": f"{label}-{run_id}",
             "RELAY_POLL_SECONDS": "0.5",
             "LOG_JSON": "true",
+            # review asks this stack's registry at triage, with its own reader credential.
+            **review_registry_link(credentials["tokens"], f"http://127.0.0.1:{ports['registry']}"),
             **(extra_env or {}),
         }
         stack = Stack(log_dir=data_dir / "logs")

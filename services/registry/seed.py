@@ -1,5 +1,6 @@
-"""The demo reader credentials for local runs: an auditor of every department, and the HEALTH
-department's competent authority (who records sanctions)."""
+"""The demo reader credentials for local runs: an auditor of every department, review's own
+reader (for the permission check at triage), and the HEALTH department's competent authority
+(who records sanctions)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,11 @@ from shared.credentials import parse_bearer
 from shared.errors import Unauthenticated
 
 DEMO_AUDITOR = "registry_auditor"
+# Review's own reader, for the permission check at triage (REVIEW_REGISTRY_READER_TOKEN).
+DEMO_REVIEW_READER = "review_registry_reader"
 DEMO_READERS: tuple[tuple[str, ReaderRole, str | None], ...] = (
     (DEMO_AUDITOR, "auditor", None),
+    (DEMO_REVIEW_READER, "auditor", None),
     ("registry_competent_authority", "competent_authority", "HEALTH"),
 )
 

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shlex
@@ -133,17 +134,20 @@ def stop_servers() -> None:
     console.print(f"stopped: {', '.join(stopped)}" if stopped else "no embedded server was running")
 
 
-def _prepare_demo(database_url: str, redis_url: str) -> None:
+def _prepare_demo(database_url: str, redis_url: str) -> dict[str, str]:
+    """Migrate and seed; returns the environment the services need besides the servers'."""
     try:
-        from shared.devstack.demo import prepare_demo
+        from shared.devstack.demo import prepare_demo, review_registry_link
     except ModuleNotFoundError as error:
         # Only a missing demo module is tolerated; a broken one should fail loudly.
         if error.name != "shared.devstack.demo":
             raise
         console.print("[yellow]shared/devstack/demo.py is missing: no migrations, no demo data[/]")
-        return
+        return {}
     credentials = prepare_demo(database_url, redis_url, DATA_DIR)
     console.print(f"demo credentials: [bold]{credentials}[/bold]")
+    tokens = json.loads(credentials.read_text())["tokens"]
+    return review_registry_link(tokens, f"http://127.0.0.1:{DEFAULT_PORTS['registry']}")
 
 
 def _show_urls(api_processes: int, workers: int) -> None:
@@ -188,8 +192,8 @@ def run(
 
 
 def _run_stack(postgres: Endpoint, redis: Endpoint, api_count: int, worker_count: int) -> int:
-    _prepare_demo(postgres.url, redis.url)
     env = {"DATABASE_URL": postgres.url, "REDIS_URL": redis.url}
+    env |= _prepare_demo(postgres.url, redis.url)
     stack = Stack()
     try:
         specs = service_specs(

@@ -62,6 +62,9 @@ def prepare_demo(database_url: str, redis_url: str, data_dir: Path) -> Path:
             "review_member_1": "member of SMMU-HEALTH on review",
             "review_member_2": "member of SMMU-HEALTH on review",
             "registry_auditor": "auditor on registry: violations and /v1/audit/verify",
+            "review_registry_reader": (
+                "review's own reader on registry: the permission check at triage"
+            ),
             "registry_competent_authority": (
                 "competent authority of HEALTH on registry: records sanctions on violations"
             ),
@@ -72,3 +75,13 @@ def prepare_demo(database_url: str, redis_url: str, data_dir: Path) -> Path:
     with os.fdopen(descriptor, "w") as handle:
         json.dump(document, handle, indent=2)
     return path
+
+
+def review_registry_link(tokens: dict[str, str], registry_url: str) -> dict[str, str]:
+    """How review's worker asks registry at triage in a local stack: registry's URL and
+    review's own reader token. Settings already in the environment win."""
+    link = {
+        "REVIEW_REGISTRY_URL": registry_url,
+        "REVIEW_REGISTRY_READER_TOKEN": tokens.get("review_registry_reader", ""),
+    }
+    return {name: value for name, value in link.items() if value and name not in os.environ}

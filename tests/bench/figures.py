@@ -304,6 +304,12 @@ async def figure_l1(context: BenchContext) -> Figure:
 
             member, case = await poll(assigned_case)
             case_url = f"{review}/v1/cases/{case['id']}"
+
+            async def triaged() -> bool:
+                read = await http.get(case_url, headers=member.headers)
+                return bool(read.json()["permission_check"]["status"] != "pending")
+
+            await poll(triaged)
             for step, body in CASE_STEPS:
                 response = await http.post(f"{case_url}/{step}", json=body, headers=member.headers)
                 response.raise_for_status()

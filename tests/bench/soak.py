@@ -136,6 +136,9 @@ async def investigator(soak: Soak, review: str, member: SeededMember, stop: asyn
                 )
                 if read is None or read.json()["state"] not in NEXT_STEP:
                     break
+                if (read.json().get("permission_check") or {}).get("status") == "pending":
+                    break  # triage first: registry has not answered yet; next round
+
                 step, body = NEXT_STEP[read.json()["state"]]
                 done = await soak.call(
                     f"POST /v1/cases/{{id}}/{step}",

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from shared.settings import to_plain_url
-from tests.e2e.test_walking_skeleton import eventually
+from tests.e2e.test_walking_skeleton import eventually, triaged
 from tests.factories import bearer, report_body
 from tests.review.steps import SCREEN
 from tests.stack import RunningStack, isolated_stack
@@ -131,6 +131,7 @@ async def test_two_processes_of_each_still_give_exactly_once(scaled_stack: Runni
 
         async def determine(member: str, case: dict[str, Any]) -> None:
             case_url = f"{urls['review']}/v1/cases/{case['id']}"
+            await triaged(http, case_url, member)
             for step, body in (
                 ("screen", SCREEN),
                 ("notice", {"allegations": "Rule 22 of the Conduct Rules 1964: the post."}),

@@ -21,6 +21,18 @@ pytestmark = pytest.mark.e2e
 T = TypeVar("T")
 
 
+async def triaged(http: httpx.AsyncClient, case_url: str, member: str) -> dict[str, Any]:
+    """The case's permission check once review has registry's answer (no longer pending)."""
+
+    async def answered() -> dict[str, Any] | None:
+        check: dict[str, Any] = (await http.get(case_url, headers=bearer(member))).json()[
+            "permission_check"
+        ]
+        return check if check["status"] != "pending" else None
+
+    return await eventually(answered)
+
+
 async def eventually(probe: Callable[[], Awaitable[T | None]], *, within: float = 20.0) -> T:
     """Poll until the probe returns something: waiting on state, not sleeping blindly."""
     deadline = time.monotonic() + within
@@ -63,6 +75,12 @@ async def test_report_to_recorded_violation_over_the_real_stack(
         member, case = await eventually(assigned)
         assert time.monotonic() - started < 5
         case_url = f"{urls['review']}/v1/cases/{case['id']}"
+
+        # Triage: before anyone acts, review has asked registry whether the account was
+        # permitted on the post's date. Nobody permitted @kamran, and registry says so.
+        check = await triaged(http, case_url, member)
+        assert check["status"] == "not_permitted", check
+        assert check["account_handles"] == ["@kamran"]
 
         # 4. Notice, reply, hearing (waived), determination by the member; the chair
         # countersigns.
