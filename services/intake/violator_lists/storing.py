@@ -242,12 +242,21 @@ def prepare_slice(
     ]
     statuses = [(entry_id, FIRST_STATUS, received_at) for entry_id in entry_ids]
     message_type = template.message_type
-    messages: list[tuple[Any, ...]] = []
-    for message_id, entry_id, (number, row) in zip(message_ids, entry_ids, accepted, strict=True):
-        envelope = template.render(message_id=message_id, entry_id=entry_id, number=number, row=row)
-        messages.extend(
-            (message_id, destination, message_type, envelope) for destination in destinations
+    render = template.render
+    messages = [
+        (message_id, destination, message_type, envelope)
+        for message_id, envelope in zip(
+            message_ids,
+            (
+                render(message_id=message_id, entry_id=entry_id, number=number, row=row)
+                for message_id, entry_id, (number, row) in zip(
+                    message_ids, entry_ids, accepted, strict=True
+                )
+            ),
+            strict=True,
         )
+        for destination in destinations
+    ]
     return PreparedSlice(
         rejected=verdicts.rejected, entries=entries, statuses=statuses, messages=messages
     )
