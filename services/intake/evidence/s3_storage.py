@@ -9,8 +9,8 @@ time (INTAKE_EVIDENCE_S3_PART_BYTES, 5 MiB by default):
 - a bigger one goes up as a multipart upload to `<prefix>staging/<random>` while it streams;
   once checked it is completed, copied inside the store to its hash's key, and the staging
   object removed. A refused or interrupted upload is aborted: nothing is left but, after a
-  crash, an incomplete multipart upload, which a bucket lifecycle rule
-  (AbortIncompleteMultipartUpload) clears.
+  crash, an incomplete multipart upload or a staging object, which bucket lifecycle rules
+  (AbortIncompleteMultipartUpload; expiry of `<prefix>staging/`) clear.
 
 A snapshot already in the store is not sent again. Reads stream the object a chunk at a time and
 are checked against the hash (storage.verified). boto3 is synchronous: each call runs in a
@@ -29,11 +29,14 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
 import boto3
+import structlog
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from services.intake.evidence.storage import checked_sha256, verified
 from services.intake.settings import IntakeSettings
+
+logger = structlog.get_logger(__name__)
 
 READ_CHUNK_BYTES = 256 * 1024
 T = TypeVar("T")
@@ -176,7 +179,12 @@ class _S3Staging:
     async def __aexit__(self, *exc_info: object) -> None:
         self._buffer.clear()
         if not self._published:
-            await self._abandon()
+            try:
+                await self._abandon()
+            except EvidenceStoreError:
+                # The reason the upload stopped (too large, wrong type...) is the caller's
+                # answer; an upload left open is the bucket's lifecycle rule's to clear.
+                logger.warning("evidence upload not aborted", staging_key=self._staging_key)
 
 
 class S3EvidenceStorage:
