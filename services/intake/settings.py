@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -33,8 +34,28 @@ class IntakeSettings(ServiceSettings):
     # Largest evidence snapshot (screenshot, PDF, saved HTML page) one upload may carry; a
     # larger body is refused with 413 before it is stored. Other bodies keep MAX_REQUEST_BYTES.
     evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
-    # Where the filesystem evidence store keeps snapshot bytes, named by their SHA-256.
+    # Where snapshot bytes live: a directory every replica shares ("filesystem"), or an
+    # S3-compatible bucket ("s3": AWS S3, MinIO, Ceph RGW...), named by their SHA-256 either way.
+    evidence_store: Literal["filesystem", "s3"] = "filesystem"
+    # The filesystem store's directory.
     evidence_directory: str = ".data/evidence"
+    # The S3 store. Unset endpoint: AWS itself (the region's endpoint); set for MinIO and others
+    # (then addressed path-style, http://host:9000/bucket/key). Unset keys: boto3's usual chain
+    # (AWS_* variables, a web identity or instance role).
+    evidence_s3_endpoint_url: str | None = None
+    evidence_s3_bucket: str | None = None
+    evidence_s3_region: str = "us-east-1"
+    evidence_s3_access_key_id: str | None = None
+    evidence_s3_secret_access_key: SecretStr | None = None
+    # Prepended to every key: <prefix><first two hex digits>/<sha256>.
+    evidence_s3_prefix: str = Field(
+        default="evidence/", pattern=r"^([A-Za-z0-9_-][A-Za-z0-9._-]*/)*$"
+    )
+    # A snapshot this big or bigger goes up as a multipart upload in parts of this size (S3's
+    # least part is 5 MiB); a smaller one is one PUT, so an upload never holds more than this.
+    evidence_s3_part_bytes: int = Field(default=5 * 1024 * 1024, ge=5 * 1024 * 1024)
+    evidence_s3_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    evidence_s3_read_timeout_seconds: float = Field(default=30.0, gt=0)
     # A report about the same subject and the same link or snapshot as an open report received
     # within this many days is linked to it rather than opening a second case.
     duplicate_window_days: int = Field(default=30, ge=0)
@@ -53,6 +74,13 @@ class IntakeSettings(ServiceSettings):
         self.refuse_development_pseudonym_key()
         if self.environment == "production" and self.webhook_allow_private_targets:
             raise ValueError("INTAKE_WEBHOOK_ALLOW_PRIVATE_TARGETS is for local development only")
+        if self.evidence_store == "s3" and not self.evidence_s3_bucket:
+            raise ValueError("INTAKE_EVIDENCE_STORE=s3 needs INTAKE_EVIDENCE_S3_BUCKET")
+        if (self.evidence_s3_access_key_id is None) != (self.evidence_s3_secret_access_key is None):
+            raise ValueError(
+                "Set both INTAKE_EVIDENCE_S3_ACCESS_KEY_ID and INTAKE_EVIDENCE_S3_SECRET_ACCESS_KEY, "
+                "or neither (boto3's own credential chain)"
+            )
         return self
 
     def webhook_sealing_key(self) -> str:

@@ -18,15 +18,19 @@ from arq.connections import ArqRedis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.intake.evidence.storage import EvidenceContentAltered
+from services.intake.settings import IntakeSettings
 from tests.factories import bearer, create_client, report_body, unique_code
 from tests.intake.evidence_support import (
     HTML,
     JPEG,
     PDF,
     PNG,
+    EvidenceStore,
     department_token,
     evidence_rows,
-    stored_files,
+    free_port,
+    s3_store,
     upload,
     zip_bomb,
 )
@@ -37,13 +41,10 @@ MiB = 1024 * 1024
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Path:
-    return tmp_path / "evidence"
-
-
-@pytest.fixture
-async def evidence_api(store: Path) -> AsyncIterator[httpx.AsyncClient]:
-    async with intake_client(evidence_directory=str(store)) as client:
+async def evidence_api(evidence_store: EvidenceStore) -> AsyncIterator[httpx.AsyncClient]:
+    """An intake app on the test's own evidence store: each test runs on a directory and on a
+    bucket of a real S3-compatible server."""
+    async with intake_client(**evidence_store.settings) as client:
         yield client
 
 
@@ -60,7 +61,7 @@ async def evidence_api(store: Path) -> AsyncIterator[httpx.AsyncClient]:
 async def test_snapshot_is_stored_with_its_hash_size_and_type(
     evidence_api: httpx.AsyncClient,
     sessionmaker: async_sessionmaker[AsyncSession],
-    store: Path,
+    evidence_store: EvidenceStore,
     content: bytes,
     media_type: str,
 ) -> None:
@@ -74,7 +75,7 @@ async def test_snapshot_is_stored_with_its_hash_size_and_type(
     assert stored["size_bytes"] == len(content)
     assert stored["media_type"] == media_type.split(";")[0]
     assert response.headers["location"] == f"/v1/evidence-files/{stored['id']}"
-    assert [path.name for path in stored_files(store)] == [stored["sha256"]]
+    assert evidence_store.names() == [stored["sha256"]]
 
     returned = await evidence_api.get(
         f"/v1/evidence-files/{stored['id']}/content", headers=bearer(token)
@@ -107,7 +108,7 @@ REFUSED_TYPES: list[tuple[str, bytes, str, str]] = [
 async def test_archive_or_mislabelled_file_gets_415_and_nothing_is_stored(
     evidence_api: httpx.AsyncClient,
     sessionmaker: async_sessionmaker[AsyncSession],
-    store: Path,
+    evidence_store: EvidenceStore,
     case: str,
     content: bytes,
     media_type: str,
@@ -121,7 +122,7 @@ async def test_archive_or_mislabelled_file_gets_415_and_nothing_is_stored(
     problem = assert_problem(response, 415)
     assert problem["code"] == "unsupported-snapshot-type"
     assert field in {error["field"] for error in problem["errors"]}, case
-    assert stored_files(store) == [], case
+    assert evidence_store.names() == [], case
     assert await evidence_rows(sessionmaker) == before, case
 
 
@@ -135,32 +136,36 @@ async def test_zip_is_refused_saying_archives_are_not_accepted(
 
 
 async def test_empty_upload_gets_422(
-    evidence_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], store: Path
+    evidence_api: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    evidence_store: EvidenceStore,
 ) -> None:
     _, token = await department_token(sessionmaker)
     problem = assert_problem(await upload(evidence_api, token, b"", "image/png"), 422)
     assert [error["field"] for error in problem["errors"]] == ["body"]
-    assert stored_files(store) == []
+    assert evidence_store.names() == []
 
 
 async def test_snapshot_over_the_configured_cap_gets_413_and_nothing_is_stored(
-    sessionmaker: async_sessionmaker[AsyncSession], store: Path
+    sessionmaker: async_sessionmaker[AsyncSession], evidence_store: EvidenceStore
 ) -> None:
     _, token = await department_token(sessionmaker)
     before = await evidence_rows(sessionmaker)
-    async with intake_client(evidence_directory=str(store), evidence_max_bytes=1000) as api:
+    async with intake_client(**evidence_store.settings, evidence_max_bytes=1000) as api:
         response = await upload(api, token, PNG, "image/png")
         just_fits = await upload(api, token, PNG[:1000], "image/png")
 
     assert_problem(response, 413)
     assert just_fits.status_code == 201, just_fits.text
-    assert [path.name for path in stored_files(store)] == [just_fits.json()["sha256"]]
+    assert evidence_store.names() == [just_fits.json()["sha256"]]
     after = await evidence_rows(sessionmaker)
     assert after["intake.evidence_file"] == before["intake.evidence_file"] + 1
 
 
 async def test_a_50_mb_upload_gets_413_and_nothing_is_stored(
-    evidence_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], store: Path
+    evidence_api: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    evidence_store: EvidenceStore,
 ) -> None:
     """Declared with Content-Length: refused before the body is read."""
     _, token = await department_token(sessionmaker)
@@ -169,12 +174,14 @@ async def test_a_50_mb_upload_gets_413_and_nothing_is_stored(
     response = await upload(evidence_api, token, PNG + b"\x00" * (50 * MiB), "image/png")
 
     assert_problem(response, 413)
-    assert stored_files(store) == []
+    assert evidence_store.names() == []
     assert await evidence_rows(sessionmaker) == before
 
 
 async def test_a_50_mb_upload_streamed_without_length_is_cut_off_and_nothing_is_stored(
-    evidence_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], store: Path
+    evidence_api: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    evidence_store: EvidenceStore,
 ) -> None:
     """Sent chunked, with no Content-Length: counted as it streams, the staged part removed."""
     _, token = await department_token(sessionmaker)
@@ -192,12 +199,14 @@ async def test_a_50_mb_upload_streamed_without_length_is_cut_off_and_nothing_is_
 
     assert_problem(response, 413)
     assert sent < 50 * MiB, "the server read the whole body"
-    assert stored_files(store) == []
+    assert evidence_store.names() == []
     assert await evidence_rows(sessionmaker) == before
 
 
 async def test_only_a_departmental_credential_with_reports_write_may_upload(
-    evidence_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], store: Path
+    evidence_api: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    evidence_store: EvidenceStore,
 ) -> None:
     reader = await create_client(
         sessionmaker, organisation_code=unique_code("DEPT"), scopes=("status:read",)
@@ -216,7 +225,7 @@ async def test_only_a_departmental_credential_with_reports_write_may_upload(
         ),
         401,
     )
-    assert stored_files(store) == []
+    assert evidence_store.names() == []
 
 
 async def test_another_departments_file_is_not_found(
@@ -471,15 +480,104 @@ async def test_an_evidence_store_that_cannot_be_written_gets_503_and_nothing_is_
 
 
 async def test_a_file_whose_bytes_the_store_lost_is_an_operators_problem(
-    evidence_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], store: Path
+    evidence_api: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    evidence_store: EvidenceStore,
 ) -> None:
     _, token = await department_token(sessionmaker)
     stored = (await upload(evidence_api, token, PNG, "image/png")).json()
-    for path in stored_files(store):
-        path.unlink()
+    evidence_store.replace(stored["sha256"], None)
 
     response = await evidence_api.get(
         f"/v1/evidence-files/{stored['id']}/content", headers=bearer(token)
     )
 
     assert assert_problem(response, 500)["code"] == "evidence-content-missing"
+
+
+async def test_a_snapshot_bigger_than_a_part_streams_up_and_back_whole(
+    evidence_api: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    evidence_store: EvidenceStore,
+) -> None:
+    """7 MiB, sent chunked: on S3 a multipart upload (5 MiB parts) staged, copied to its hash's
+    key and the staging object removed; the same bytes come back."""
+    _, token = await department_token(sessionmaker)
+    content = PDF + os.urandom(7 * MiB)
+
+    async def in_chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(content), MiB):
+            yield content[start : start + MiB]
+
+    response = await upload(evidence_api, token, in_chunks(), "application/pdf")
+
+    assert response.status_code == 201, response.text
+    stored = response.json()
+    assert stored["sha256"] == hashlib.sha256(content).hexdigest()
+    assert stored["size_bytes"] == len(content)
+    assert evidence_store.names() == [stored["sha256"]]
+    again = await upload(evidence_api, token, content, "application/pdf")
+    assert again.json()["sha256"] == stored["sha256"]
+    assert evidence_store.names() == [stored["sha256"]], "kept once, nothing left staged"
+    returned = await evidence_api.get(
+        f"/v1/evidence-files/{stored['id']}/content", headers=bearer(token)
+    )
+    assert returned.status_code == 200
+    assert returned.content == content
+
+
+async def test_a_snapshot_altered_in_the_store_is_never_handed_over_whole(
+    evidence_api: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    evidence_store: EvidenceStore,
+) -> None:
+    """Someone with access to the disk or the bucket swaps the bytes: the download is checked
+    against the SHA-256 as it streams and cut short before its last chunk."""
+    _, token = await department_token(sessionmaker)
+    stored = (await upload(evidence_api, token, PNG, "image/png")).json()
+    altered = PNG[:-1] + bytes([PNG[-1] ^ 1])
+    evidence_store.replace(stored["sha256"], altered)
+
+    received = bytearray()
+    with pytest.raises(EvidenceContentAltered, match="hash to something else"):
+        async with evidence_api.stream(
+            "GET", f"/v1/evidence-files/{stored['id']}/content", headers=bearer(token)
+        ) as response:
+            async for chunk in response.aiter_raw():
+                received += chunk
+
+    assert bytes(received) != altered and len(received) < len(altered)
+
+
+async def test_an_unreachable_s3_store_gets_503_and_nothing_is_kept(
+    sessionmaker: async_sessionmaker[AsyncSession], s3_endpoint: str
+) -> None:
+    """A bucket that does not exist, and an endpoint where nothing listens: 503, no rows."""
+    _, token = await department_token(sessionmaker)
+    before = await evidence_rows(sessionmaker)
+    bucket_gone = s3_store(s3_endpoint).settings | {"evidence_s3_bucket": "no-such-bucket"}
+    nobody_there = s3_store(s3_endpoint).settings | {
+        "evidence_s3_endpoint_url": f"http://127.0.0.1:{free_port()}",
+        "evidence_s3_connect_timeout_seconds": 0.5,
+    }
+
+    for settings in (bucket_gone, nobody_there):
+        async with intake_client(**settings) as api:
+            response = await upload(api, token, PNG, "image/png")
+        problem = assert_problem(response, 503)
+        assert problem["code"] == "evidence-store-unavailable"
+        assert response.headers["retry-after"] == "30"
+    assert await evidence_rows(sessionmaker) == before
+
+
+def test_the_s3_store_needs_a_bucket_and_both_keys_or_neither() -> None:
+    """Bad settings are refused when intake starts, naming the setting at fault."""
+    with pytest.raises(ValueError, match="INTAKE_EVIDENCE_S3_BUCKET"):
+        IntakeSettings(evidence_store="s3")
+    with pytest.raises(ValueError, match="INTAKE_EVIDENCE_S3_SECRET_ACCESS_KEY"):
+        IntakeSettings(
+            evidence_store="s3", evidence_s3_bucket="evidence", evidence_s3_access_key_id="AK"
+        )
+    with pytest.raises(ValueError, match="evidence_s3_prefix"):
+        IntakeSettings(evidence_store="s3", evidence_s3_bucket="evidence", evidence_s3_prefix="../")
+    assert IntakeSettings(evidence_store="s3", evidence_s3_bucket="evidence").evidence_s3_prefix

@@ -1,26 +1,33 @@
-"""Where evidence snapshot bytes live: one interface, a filesystem implementation by default.
+"""Where evidence snapshot bytes live: one interface, a filesystem implementation by default
+and an S3-compatible one (s3_storage.py) chosen by INTAKE_EVIDENCE_STORE=s3.
 
 The store is content-addressed: a snapshot is kept under its SHA-256, so the same bytes
 uploaded twice are kept once and a name can never point at other bytes. An upload is written to
 a staging area while it streams in and is published under its hash only once it has been
 checked in full (type, size); a refused or interrupted upload leaves nothing behind.
 
-An S3-compatible store is a second implementation of `EvidenceStorage` (stage to a temporary
-key or a multipart upload, publish by copying to the hash's key); it is not built yet.
+Reads are checked against the hash as they stream: the last chunk is held back until the whole
+content has hashed to the name, so a snapshot altered in the store is never handed over whole
+(the response is cut short, which every HTTP client notices, and the operator is told).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+import structlog
+
 from services.intake.settings import IntakeSettings
+
+logger = structlog.get_logger(__name__)
 
 READ_CHUNK_BYTES = 64 * 1024
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -44,12 +51,36 @@ class EvidenceStorage(Protocol):
     async def holds(self, sha256: str) -> bool: ...
 
     def read(self, sha256: str) -> AsyncIterator[bytes]:
-        """The snapshot's bytes in chunks."""
+        """The snapshot's bytes in chunks, checked against the hash (see `verified`)."""
         ...
 
 
-def _checked(sha256: str) -> str:
-    # The hash becomes a path: only ever 64 lower-case hex digits, so never '..' or '/'.
+class EvidenceContentAltered(Exception):
+    """The store's bytes for a snapshot no longer hash to its name. Raised while the response
+    streams, so no problem document can follow: the server ends the response short. Not an
+    OSError on purpose: this is no outage to retry but evidence to investigate."""
+
+
+async def verified(chunks: AsyncIterable[bytes], sha256: str) -> AsyncIterator[bytes]:
+    """The chunks, each passed on only once the next has arrived: the last is passed on only if
+    the whole content hashes to `sha256`, else EvidenceContentAltered is raised in its place."""
+    digest = hashlib.sha256()
+    held: bytes | None = None
+    async for chunk in chunks:
+        digest.update(chunk)
+        if held is not None:
+            yield held
+        held = chunk
+    if digest.hexdigest() != sha256:
+        logger.error("evidence content altered in the store", sha256=sha256)
+        raise EvidenceContentAltered(f"the stored bytes of {sha256} hash to something else")
+    if held is not None:
+        yield held
+
+
+def checked_sha256(sha256: str) -> str:
+    """The hash, refused unless it is 64 lower-case hex digits: it becomes a path or an object
+    key, so it can never hold '..' or '/'."""
     if not _SHA256_HEX.fullmatch(sha256):
         raise ValueError("not a SHA-256 in hex")
     return sha256
@@ -105,7 +136,7 @@ class FilesystemEvidenceStorage:
         self.root = root
 
     def path_of(self, sha256: str) -> Path:
-        digest = _checked(sha256)
+        digest = checked_sha256(sha256)
         return self.root / digest[:2] / digest
 
     def stage(self) -> _FileStaging:
@@ -115,6 +146,10 @@ class FilesystemEvidenceStorage:
         return await asyncio.to_thread(self.path_of(sha256).is_file)
 
     async def read(self, sha256: str) -> AsyncIterator[bytes]:
+        async for chunk in verified(self._chunks(sha256), sha256):
+            yield chunk
+
+    async def _chunks(self, sha256: str) -> AsyncIterator[bytes]:
         async with self._opened(sha256) as file:
             while chunk := await asyncio.to_thread(file.read, READ_CHUNK_BYTES):
                 yield chunk
@@ -130,4 +165,9 @@ class FilesystemEvidenceStorage:
 
 def evidence_storage(settings: IntakeSettings) -> EvidenceStorage:
     """The configured store (a dependency: routes reach it through `Storage`)."""
+    if settings.evidence_store == "s3":
+        # Imported only when chosen: a filesystem deployment never loads boto3.
+        from services.intake.evidence.s3_storage import S3EvidenceStorage
+
+        return S3EvidenceStorage.from_settings(settings)
     return FilesystemEvidenceStorage(Path(settings.evidence_directory))

