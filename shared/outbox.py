@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +26,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from shared.db import unit_of_work, utcnow
+from shared.db import unit_of_work
 from shared.messages import Envelope, MessagePayload, Service
 from shared.queue import job_id, queue_name
 from shared.settings import ServiceSettings, to_plain_url
@@ -100,51 +99,6 @@ async def stage_message(
             },
         )
     return envelope
-
-
-async def stage_selected_messages(
-    session: AsyncSession,
-    *,
-    payload_type: type[MessagePayload],
-    payloads: str,
-    params: Mapping[str, Any],
-    producer: Service,
-    correlation_id: str,
-) -> int:
-    """Stage one message of `payload_type` for each row of the SELECT `payloads`, in the
-    caller's transaction, with one INSERT ... SELECT; returns how many messages.
-
-    `payloads` yields one column, `payload`: the payload as jsonb, built by the database from
-    rows this transaction has just written. For thousands of messages at once (a 100,000-row
-    violator list), where building and sending each envelope from Python would cost far more
-    than the rows they announce. The envelopes have the shape `Envelope.wrap` gives (one
-    occurred_at for all); the caller owns keeping `payload` true to `payload_type`'s fields.
-    """
-    result = await session.execute(
-        text(
-            f"WITH payload AS ({payloads}), "
-            "message AS (SELECT gen_random_uuid() AS message_id, payload.payload FROM payload) "
-            f"INSERT INTO {producer}.outbox_message "
-            "(message_id, destination, message_type, envelope) "
-            "SELECT m.message_id, d.destination, CAST(:_type AS text), jsonb_build_object("
-            "'message_id', m.message_id, 'type', CAST(:_type AS text), "
-            "'version', CAST(:_version AS integer), "
-            "'occurred_at', CAST(:_occurred_at AS text), "
-            "'correlation_id', CAST(:_correlation_id AS text), "
-            "'producer', CAST(:_producer AS text), 'payload', m.payload) "
-            "FROM message m CROSS JOIN unnest(CAST(:_destinations AS text[])) AS d(destination)"
-        ),
-        {
-            **params,
-            "_type": payload_type.message_type,
-            "_version": payload_type.version,
-            "_occurred_at": utcnow().isoformat(),
-            "_correlation_id": correlation_id,
-            "_producer": producer,
-            "_destinations": list(payload_type.consumers),
-        },
-    )
-    return int(getattr(result, "rowcount", 0) or 0) // max(1, len(payload_type.consumers))
 
 
 class OutboxRelay:
