@@ -149,4 +149,27 @@ class AppealOutcomeEntry:
         }
 
 
+@dataclass(frozen=True)
+class RetentionPurgeEntry:
+    """The registry's record that it removed the personal data of one case's records under
+    its retention policy: the records purged and the policy (no personal data of its own)."""
+
+    case_id: uuid.UUID
+    submission_id: uuid.UUID
+    department: str
+    purged_record_ids: list[uuid.UUID]
+    retention_policy: dict[str, Any]
+    reasons: str
+    effective_on: date
+    recorded_by_id: uuid.UUID | None
+    recorded_by_label: str | None
+
+    def columns(self, *, record_id: uuid.UUID) -> dict[str, Any]:
+        return {
+            **asdict(self),
+            "record_kind": "retention_purge",
+            "purged_record_ids": list(self.purged_record_ids),
+        }
+
+
 LedgerEntry = RecordEntry | SanctionEventEntry | PermissionEntry | AppealOutcomeEntry

@@ -11,6 +11,7 @@ query as of the last instant or so can answer differently when asked again.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -29,8 +30,10 @@ from services.registry.ledger.chain import (
     ChainVerifier,
     content_hash,
     link_hash,
+    new_personal_salt,
+    personal_digest,
 )
-from services.registry.ledger.entries import LedgerEntry, RecordEntry
+from services.registry.ledger.entries import LedgerEntry, RecordEntry, RetentionPurgeEntry
 from services.registry.ledger.errors import (
     ConflictingDetermination,
     RecordAlreadyExists,
@@ -116,29 +119,50 @@ async def append_record(session: AsyncSession, *, entry: LedgerEntry) -> LedgerR
                 f"Case {entry.case_id} already has a {entry.record_kind} record.",
                 existing_id=existing,
             )
+    (record,) = await append_records(session, entries=[entry])
+    return record
+
+
+async def append_records(
+    session: AsyncSession, *, entries: Sequence[LedgerEntry | RetentionPurgeEntry]
+) -> list[LedgerRecord]:
+    """Append several records at the head of the chain, in order, under one acquisition of the
+    ledger lock and one flush: a single chain serialises its writers, so whoever has several
+    records to append holds the lock once for all of them rather than once per record.
+
+    No check of the entries' own rules here: append_record (or the caller) makes them.
+    """
+    await lock_ledger(session)
     head = await ledger_head(session)
     sequence, previous_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
-    record_id = uuid.uuid4()
-    content: dict[str, Any] = {
-        # Every chained column explicitly, null unless the entry sets it: what is hashed is
-        # exactly what is stored, whatever the kind.
-        **dict.fromkeys((*CHAINED_FIELDS, *ADDED_FIELDS)),
-        **entry.columns(record_id=record_id),
-        "id": record_id,
-        "sequence": sequence,
-        "recorded_at": utcnow(),
-        "catalogue_version": await current_catalogue_version(session),
-    }
-    digest = content_hash(content)
-    record = LedgerRecord(
-        **content,
-        content_hash=digest,
-        previous_hash=previous_hash,
-        chain_hash=link_hash(previous_hash=previous_hash, content_hash=digest),
-    )
-    session.add(record)
+    catalogue_version = await current_catalogue_version(session)
+    recorded_at = utcnow()
+    records: list[LedgerRecord] = []
+    for entry in entries:
+        record_id = uuid.uuid4()
+        content: dict[str, Any] = {
+            # Every chained column explicitly, null unless the entry sets it: what is hashed
+            # is exactly what is stored, whatever the kind.
+            **dict.fromkeys((*CHAINED_FIELDS, *ADDED_FIELDS)),
+            **entry.columns(record_id=record_id),
+            "id": record_id,
+            "sequence": sequence,
+            "recorded_at": recorded_at,
+            "catalogue_version": catalogue_version,
+            "personal_salt": new_personal_salt(),
+        }
+        content["personal_digest"] = personal_digest(content)
+        digest = content_hash(content)
+        chain_hash = link_hash(previous_hash=previous_hash, content_hash=digest)
+        records.append(
+            LedgerRecord(
+                **content, content_hash=digest, previous_hash=previous_hash, chain_hash=chain_hash
+            )
+        )
+        sequence, previous_hash = sequence + 1, chain_hash
+    session.add_all(records)
     await session.flush()
-    return record
+    return records
 
 
 def _same_determination(record: LedgerRecord, entry: RecordEntry) -> bool:
