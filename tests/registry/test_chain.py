@@ -337,7 +337,11 @@ def test_a_retention_purge_naming_a_record_not_purged_is_broken() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("employee_name", "Kamran Yousaf"), ("department", "EDUCATION"), ("personal_digest", "0" * 64)],
+    [
+        ("employee_name", "Kamran Yousaf"),
+        ("department", "EDUCATION"),
+        ("personal_digest", "0" * 64),
+    ],
 )
 def test_a_purged_record_altered_afterwards_is_named(field: str, value: Any) -> None:
     records = chained([content(1), content(2), purge_record(3, names=[uuid.UUID(int=1)])])

@@ -260,8 +260,7 @@ class ChainVerifier:
         for named in stored.get("purged_record_ids") or ():
             if _as_uuid(named) not in self._purged:
                 return (
-                    f"names record {named} as purged, but no earlier record of that id was "
-                    "purged"
+                    f"names record {named} as purged, but no earlier record of that id was purged"
                 )
         return None
 

@@ -159,7 +159,9 @@ class LedgerRecord(RegistryBase):
         CheckConstraint(PERMISSION_COMPLETE, name="permission_complete"),
         # A personal permission names its employee; an official account, its moderators.
         CheckConstraint(PERMISSION_NAMES_EMPLOYEE, name="permission_names_employee"),
-        CheckConstraint(OFFICIAL_ACCOUNT_NAMES_MODERATORS, name="official_account_names_moderators"),
+        CheckConstraint(
+            OFFICIAL_ACCOUNT_NAMES_MODERATORS, name="official_account_names_moderators"
+        ),
         CheckConstraint(REASONS_GIVEN, name="reasons_given"),
         CheckConstraint(PURGED_WHOLE, name="purged_whole"),
         CheckConstraint(RETENTION_PURGE_COMPLETE, name="retention_purge_complete"),

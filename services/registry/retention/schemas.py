@@ -6,12 +6,14 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.registry.retention.service import ClearedOutcome, RetentionPreview, RetentionRun
 
 
 class RetentionPolicyBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     cleared_days: int | None = Field(
         default=None,
         ge=0,

@@ -110,28 +110,25 @@ async def preview_retention(
     cases in ledger order, with the ids of their records that still hold personal data.
     Changes nothing."""
     cutoff = today - timedelta(days=policy.cleared_days)
-    outcomes = (
-        select(
-            LedgerRecord.case_id,
-            LedgerRecord.submission_id,
-            LedgerRecord.department,
-            LedgerRecord.record_kind,
-            LedgerRecord.effective_on,
-            LedgerRecord.sequence,
-        )
-        .where(
-            or_(
-                and_(
-                    LedgerRecord.record_kind == "cleared_finding",
-                    LedgerRecord.supersedes_id.is_(None),
-                ),
-                and_(
-                    LedgerRecord.record_kind == "appeal_outcome",
-                    LedgerRecord.appeal_outcome == "set_aside",
-                ),
+    outcomes = select(
+        LedgerRecord.case_id,
+        LedgerRecord.submission_id,
+        LedgerRecord.department,
+        LedgerRecord.record_kind,
+        LedgerRecord.effective_on,
+        LedgerRecord.sequence,
+    ).where(
+        or_(
+            and_(
+                LedgerRecord.record_kind == "cleared_finding",
+                LedgerRecord.supersedes_id.is_(None),
             ),
-            LedgerRecord.effective_on <= cutoff,
-        )
+            and_(
+                LedgerRecord.record_kind == "appeal_outcome",
+                LedgerRecord.appeal_outcome == "set_aside",
+            ),
+        ),
+        LedgerRecord.effective_on <= cutoff,
     )
     if department_scope is not None:
         outcomes = outcomes.where(LedgerRecord.department == department_scope)

@@ -71,7 +71,11 @@ KINDS_V4 = (
 )
 # (name, condition after, condition before) of the checks a purge touches.
 REPLACED_CHECKS: tuple[tuple[str, str, str], ...] = (
-    ("ck_ledger_record_record_kind", f"record_kind IN ({KINDS_V5})", f"record_kind IN ({KINDS_V4})"),
+    (
+        "ck_ledger_record_record_kind",
+        f"record_kind IN ({KINDS_V5})",
+        f"record_kind IN ({KINDS_V4})",
+    ),
     (
         "ck_ledger_record_determination_complete",
         "record_kind IN ('sanction_event', 'permission', 'official_account', 'retention_purge') "
@@ -97,8 +101,7 @@ REPLACED_CHECKS: tuple[tuple[str, str, str], ...] = (
         "ck_ledger_record_permission_names_employee",
         "record_kind <> 'permission' OR personal_salt IS NULL OR (employee_ref IS NOT NULL AND "
         "employee_name IS NOT NULL)",
-        "record_kind <> 'permission' OR (employee_ref IS NOT NULL AND employee_name IS NOT "
-        "NULL)",
+        "record_kind <> 'permission' OR (employee_ref IS NOT NULL AND employee_name IS NOT NULL)",
     ),
     (
         "ck_ledger_record_official_account_names_moderators",
@@ -147,9 +150,11 @@ def replace_check(name: str, condition: str) -> None:
 
 
 def records() -> list[dict[str, Any]]:
-    rows = op.get_bind().execute(
-        sa.text(f"SELECT * FROM {SCHEMA}.{LEDGER} ORDER BY sequence")
-    ).mappings()
+    rows = (
+        op.get_bind()
+        .execute(sa.text(f"SELECT * FROM {SCHEMA}.{LEDGER} ORDER BY sequence"))
+        .mappings()
+    )
     return [dict(row) for row in rows]
 
 
@@ -185,8 +190,6 @@ def upgrade() -> None:
     op.alter_column(LEDGER, "reasons", nullable=True, schema=SCHEMA)
     for name, after, _ in REPLACED_CHECKS:
         replace_check(name, after)
-    for name, condition in NEW_CHECKS:
-        op.create_check_constraint(op.f(name), LEDGER, condition, schema=SCHEMA)
 
     updates: list[dict[str, Any]] = []
     previous = GENESIS_HASH
@@ -209,6 +212,8 @@ def upgrade() -> None:
     rewrite_hashes(updates, with_personal=True)
     forget_checkpoints()
     op.alter_column(LEDGER, "personal_digest", nullable=False, schema=SCHEMA)
+    for name, condition in NEW_CHECKS:
+        op.create_check_constraint(op.f(name), LEDGER, condition, schema=SCHEMA)
     op.execute(GUARD)
     op.execute(
         f"""CREATE TRIGGER ledger_record_append_only BEFORE UPDATE OR DELETE
@@ -251,7 +256,12 @@ def downgrade() -> None:
         digest = old_content_hash(record)
         chain = link_hash(previous_hash=previous, content_hash=digest)
         updates.append(
-            {"id": record["id"], "content_hash": digest, "previous_hash": previous, "chain_hash": chain}
+            {
+                "id": record["id"],
+                "content_hash": digest,
+                "previous_hash": previous,
+                "chain_hash": chain,
+            }
         )
         previous = chain
     rewrite_hashes(updates, with_personal=False)
