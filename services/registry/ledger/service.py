@@ -130,14 +130,13 @@ async def append_records(
     ledger lock and one flush: a single chain serialises its writers, so whoever has several
     records to append holds the lock once for all of them rather than once per record.
 
-    No check of the entries' own rules here: append_record (or the caller) makes them.
+    What does not depend on the chain's head (ids, columns, salts, personal digests, the ORM
+    objects) is prepared before the lock is taken, so that other writers' work overlaps it;
+    under the lock only the sequence, the recording time, the catalogue version and the two
+    hashes are set. No check of the entries' own rules here: append_record (or the caller)
+    makes them.
     """
-    await lock_ledger(session)
-    head = await ledger_head(session)
-    sequence, previous_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
-    catalogue_version = await current_catalogue_version(session)
-    recorded_at = utcnow()
-    records: list[LedgerRecord] = []
+    prepared: list[tuple[dict[str, Any], LedgerRecord]] = []
     for entry in entries:
         record_id = uuid.uuid4()
         content: dict[str, Any] = {
@@ -146,19 +145,26 @@ async def append_records(
             **dict.fromkeys((*CHAINED_FIELDS, *ADDED_FIELDS)),
             **entry.columns(record_id=record_id),
             "id": record_id,
-            "sequence": sequence,
-            "recorded_at": recorded_at,
-            "catalogue_version": catalogue_version,
             "personal_salt": new_personal_salt(),
         }
         content["personal_digest"] = personal_digest(content)
+        prepared.append((content, LedgerRecord(**content)))
+    await lock_ledger(session)
+    head = await ledger_head(session)
+    sequence, previous_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
+    catalogue_version = await current_catalogue_version(session)
+    recorded_at = utcnow()
+    records: list[LedgerRecord] = []
+    for content, record in prepared:
+        content.update(
+            sequence=sequence, recorded_at=recorded_at, catalogue_version=catalogue_version
+        )
         digest = content_hash(content)
         chain_hash = link_hash(previous_hash=previous_hash, content_hash=digest)
-        records.append(
-            LedgerRecord(
-                **content, content_hash=digest, previous_hash=previous_hash, chain_hash=chain_hash
-            )
-        )
+        record.sequence, record.recorded_at = sequence, recorded_at
+        record.catalogue_version, record.content_hash = catalogue_version, digest
+        record.previous_hash, record.chain_hash = previous_hash, chain_hash
+        records.append(record)
         sequence, previous_hash = sequence + 1, chain_hash
     session.add_all(records)
     await session.flush()
