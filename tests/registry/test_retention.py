@@ -28,6 +28,7 @@ from shared.consumer import WorkerResources
 from shared.db import unit_of_work
 from tests.factories import bearer, unique_code
 from tests.registry.factories import append_entry, days_ago, issue_reader
+from tests.registry.sanction_steps import impose
 
 APPEND_ONLY_TRIGGER = "ledger_record_append_only"
 POLICY = {"cleared_days": 365}
@@ -59,6 +60,14 @@ async def set_aside_long_ago(
 ) -> tuple[LedgerRecord, LedgerRecord]:
     """A violation, and the appeal outcome that set it aside 400 days ago."""
     violation = await append_entry(sessionmaker, department=department, effective_on=days_ago(500))
+    return violation, await set_aside(sessionmaker, violation)
+
+
+async def set_aside(
+    sessionmaker: async_sessionmaker[AsyncSession], violation: LedgerRecord
+) -> LedgerRecord:
+    """The appeal outcome that set the violation aside 400 days ago."""
+    department = violation.department
     assert violation.employee_ref and violation.employee_name and violation.rules_cited
     assert violation.platform and violation.reported_at
     async with unit_of_work(sessionmaker) as session:
@@ -82,7 +91,7 @@ async def set_aside_long_ago(
                 decided_at=violation.recorded_at,
             ),
         )
-    return violation, outcome
+    return outcome
 
 
 @pytest.fixture
@@ -364,3 +373,34 @@ async def test_the_daily_job_applies_the_configured_policy(
     assert (await stored(sessionmaker, department.recent.id))["personal_salt"] is not None
     assert await apply_retention_policy({"resources": resources}) == "purged 0 records of 0 cases"
     assert (await verify(registry_api, sessionmaker))["status"] == "intact"
+
+
+async def test_a_set_aside_cases_sanction_events_lose_their_reasons_too(
+    registry_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    code = unique_code("RET")
+    violation = await append_entry(sessionmaker, department=code, effective_on=days_ago(500))
+    authority = bearer(
+        await issue_reader(sessionmaker, role="competent_authority", organisation_code=code)
+    )
+    sanction = await impose(
+        registry_api, violation.id, authority, order_date=days_ago(450).isoformat()
+    )
+    await set_aside(sessionmaker, violation)
+    auditor = bearer(await issue_reader(sessionmaker, role="auditor", organisation_code=code))
+
+    answer = await preview(registry_api, auditor)
+    [case] = answer["cases"]
+    assert sanction["sanction_id"] in case["record_ids"]
+    run = await registry_api.post(
+        "/v1/retention/runs", headers=auditor, json=POLICY | {"preview_digest": answer["digest"]}
+    )
+
+    assert run.status_code == 201, run.text
+    sanctions = await registry_api.get(
+        f"/v1/violations/{violation.id}/sanctions", headers=authority
+    )
+    assert sanctions.status_code == 200, sanctions.text
+    [event] = sanctions.json()["items"][0]["events"]
+    assert event["reasons"] is None
+    assert event["order_reference"] == sanction["events"][0]["order_reference"]
