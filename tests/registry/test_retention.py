@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.registry.ledger.entries import AppealOutcomeEntry
 from services.registry.ledger.models import LedgerRecord
 from services.registry.ledger.service import append_record
+from services.registry.retention import service as retention_service
 from services.registry.retention.tasks import apply_retention_policy
 from services.registry.settings import get_settings
 from shared.consumer import WorkerResources
@@ -404,3 +405,26 @@ async def test_a_set_aside_cases_sanction_events_lose_their_reasons_too(
     [event] = sanctions.json()["items"][0]["events"]
     assert event["reasons"] is None
     assert event["order_reference"] == sanction["events"][0]["order_reference"]
+
+
+async def test_a_run_purges_in_chunks_every_record_listed(
+    registry_api: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    department: Department,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A first run may purge more records than one statement binds: it purges them in chunks
+    (here of one record) and every one of them is purged."""
+    monkeypatch.setattr(retention_service, "PURGE_CHUNK", 1)
+    answer = await preview(registry_api, department.auditor)
+
+    run = await registry_api.post(
+        "/v1/retention/runs",
+        headers=department.auditor,
+        json=POLICY | {"preview_digest": answer["digest"]},
+    )
+
+    assert run.status_code == 201, run.text
+    assert run.json()["record_count"] == 3
+    for record in (department.cleared, department.set_aside_violation, department.set_aside):
+        assert (await stored(sessionmaker, record.id))["personal_salt"] is None

@@ -39,6 +39,7 @@ ClearedOutcome = Literal["cleared_finding", "set_aside"]
 # The kinds of record a case's purge reaches (permission decisions are cases of their own).
 PURGEABLE_KINDS = ("violation", "cleared_finding", "correction", "appeal_outcome", "sanction_event")
 SCHEDULED_LABEL = "registry retention schedule"
+PURGE_CHUNK = 5_000
 
 
 @dataclass(frozen=True)
@@ -202,12 +203,17 @@ async def apply_retention(
     record_ids = [record_id for case in preview.cases for record_id in case.record_ids]
     # The trigger lets this one UPDATE through while the setting is on, and only for it.
     await session.execute(select(func.set_config("registry.retention_purge", "on", True)))
-    await session.execute(
-        update(LedgerRecord)
-        .where(LedgerRecord.id.in_(record_ids), LedgerRecord.personal_salt.is_not(None))
-        .values({name: null() for name in (*PERSONAL_FIELDS, "personal_salt")})
-        .execution_options(synchronize_session=False)
-    )
+    # In chunks: a first run may purge more records than one statement may bind parameters.
+    for start in range(0, len(record_ids), PURGE_CHUNK):
+        await session.execute(
+            update(LedgerRecord)
+            .where(
+                LedgerRecord.id.in_(record_ids[start : start + PURGE_CHUNK]),
+                LedgerRecord.personal_salt.is_not(None),
+            )
+            .values({name: null() for name in (*PERSONAL_FIELDS, "personal_salt")})
+            .execution_options(synchronize_session=False)
+        )
     await session.execute(select(func.set_config("registry.retention_purge", "off", True)))
     purges = await append_records(
         session,
