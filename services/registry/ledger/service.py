@@ -17,9 +17,9 @@ from datetime import datetime
 from typing import Any, Literal
 
 import structlog
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, make_transient_to_detached
 
 from services.registry.catalogue.service import current_catalogue_version
 from services.registry.ledger.chain import (
@@ -154,20 +154,33 @@ async def append_records(
     sequence, previous_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
     catalogue_version = await current_catalogue_version(session)
     recorded_at = utcnow()
-    records: list[LedgerRecord] = []
-    for content, record in prepared:
+    rows: list[dict[str, Any]] = []
+    for content, _ in prepared:
         content.update(
             sequence=sequence, recorded_at=recorded_at, catalogue_version=catalogue_version
         )
         digest = content_hash(content)
         chain_hash = link_hash(previous_hash=previous_hash, content_hash=digest)
-        record.sequence, record.recorded_at = sequence, recorded_at
-        record.catalogue_version, record.content_hash = catalogue_version, digest
-        record.previous_hash, record.chain_hash = previous_hash, chain_hash
-        records.append(record)
+        rows.append(
+            {
+                **content,
+                "content_hash": digest,
+                "previous_hash": previous_hash,
+                "chain_hash": chain_hash,
+            }
+        )
         sequence, previous_hash = sequence + 1, chain_hash
-    session.add_all(records)
-    await session.flush()
+    # One multi-row INSERT, without the unit of work's bookkeeping while the lock is held.
+    await session.execute(insert(LedgerRecord), rows)
+    records: list[LedgerRecord] = []
+    for row, (_, record) in zip(rows, prepared, strict=True):
+        for name in ("sequence", "recorded_at", "catalogue_version", "content_hash"):
+            setattr(record, name, row[name])
+        record.previous_hash, record.chain_hash = row["previous_hash"], row["chain_hash"]
+        # The row is stored: the session holds the object as loaded, with nothing to flush.
+        make_transient_to_detached(record)
+        session.add(record)
+        records.append(record)
     return records
 
 
