@@ -19,13 +19,13 @@ from services.registry.retention.schemas import (
     RetentionRunBody,
     RetentionRunRead,
 )
-from services.registry.retention.settings import RetentionSettings, get_retention_settings
+from services.registry.retention.settings import RetentionSettings, current_retention_settings
 from shared.db import utcnow
 from shared.errors import InvalidInput, Unauthenticated, responses_for
 from shared.http import DbSession
 
 router = APIRouter(prefix="/v1/retention", tags=["retention"])
-Settings = Annotated[RetentionSettings, Depends(get_retention_settings)]
+Settings = Annotated[RetentionSettings, Depends(current_retention_settings)]
 
 
 def policy_of(body: RetentionPolicyBody, settings: RetentionSettings) -> service.RetentionPolicy:

@@ -29,3 +29,9 @@ class RetentionSettings(BaseSettings):
 @lru_cache
 def get_retention_settings() -> RetentionSettings:
     return RetentionSettings()
+
+
+async def current_retention_settings() -> RetentionSettings:
+    """The settings as a request dependency: async, so a request never waits for a thread
+    to read them (FastAPI runs a plain function dependency in its thread pool)."""
+    return get_retention_settings()
