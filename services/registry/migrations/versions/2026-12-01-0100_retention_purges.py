@@ -35,6 +35,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+# The ledger's own hash functions, so that the hashes written here are the ones verify checks.
+# A later change of format must come with a migration of its own that recomputes again.
 from services.registry.ledger.chain import (
     ADDED_FIELDS,
     CHAINED_FIELDS,
