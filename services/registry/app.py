@@ -10,6 +10,7 @@ from services.registry.employees.router import router as employees_router
 from services.registry.ledger.metrics import refresh_ledger_gauge
 from services.registry.ledger.router import audit_router, violations_router
 from services.registry.permissions.router import official_accounts_router, permissions_router
+from services.registry.retention.router import router as retention_router
 from services.registry.sanctions.router import router as sanctions_router
 from services.registry.settings import get_settings
 from services.registry.statistics.router import router as statistics_router
@@ -35,6 +36,7 @@ def create_app() -> FastAPI:
             audit_router,
             statistics_router,
             employees_router,
+            retention_router,
         ],
         state_gauges={"ledger": refresh_ledger_gauge},
     )

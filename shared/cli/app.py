@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from shared.cli.clients import clients, readers
+from shared.cli.retention import retention
 from shared.cli.roster import roster
 from shared.cli.units import units
 from shared.db import create_engine, create_sessionmaker, unit_of_work
@@ -30,7 +31,7 @@ T = TypeVar("T")
 console = Console()
 app = typer.Typer(
     help="Operate the conduct services: migrations, units and members, credentials, dead "
-    "letters, the ledger.",
+    "letters, the ledger and its retention policy.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -42,6 +43,7 @@ app.add_typer(units, name="units")
 app.add_typer(clients, name="clients")
 app.add_typer(readers, name="readers")
 app.add_typer(roster, name="roster")
+app.add_typer(retention, name="retention")
 
 ServiceOption = Annotated[
     str, typer.Option("--service", "-s", help=f"One of {', '.join(SERVICES)}")

@@ -98,6 +98,8 @@ POLICY: dict[Route, frozenset[str]] = {
     ("registry", "GET", "/v1/employees/{employee_ref}/record-reads"): RECORD_READERS,
     ("registry", "GET", "/v1/audit/verify"): frozenset({"auditor"}),
     ("registry", "GET", "/v1/audit/checkpoints"): frozenset({"auditor"}),
+    ("registry", "POST", "/v1/retention/preview"): frozenset({"auditor"}),
+    ("registry", "POST", "/v1/retention/runs"): frozenset({"auditor"}),
 }
 
 STATEMENT = "Recorded by the abuse tests with enough words to be a statement."
@@ -174,6 +176,8 @@ REQUESTS: dict[Route, Callable[[], dict[str, Any]]] = {
         "params": {"reason": STATEMENT}
     },
     ("registry", "POST", "/v1/violations/{record_id}/sanctions"): _json(sanction_order),
+    # A digest no preview gives: the auditor's run is judged (409), others refused.
+    ("registry", "POST", "/v1/retention/runs"): _json(lambda: {"preview_digest": "0" * 64}),
     ("registry", "GET", "/v1/permissions/check"): lambda: {
         "params": {"platform": "x", "account_handle": "@nobody", "on": "2026-06-01"}
     },

@@ -15,6 +15,7 @@ from tests.bench.figures import (
     figure_v2,
 )
 from tests.bench.flow_figures import figure_b4
+from tests.bench.ledger_figures import figure_b5
 from tests.bench.soak import figure_soak
 
 FIGURES: dict[str, Callable[[BenchContext], Awaitable[Figure]]] = {
@@ -24,6 +25,7 @@ FIGURES: dict[str, Callable[[BenchContext], Awaitable[Figure]]] = {
     "B4": figure_b4,
     "V1": figure_v1,
     "V2": figure_v2,
+    "B5": figure_b5,
     # Ten minutes of the whole flow (SOAK_SECONDS), before B2 floods the queue.
     "SOAK": figure_soak,
     # Last: its 100,000 messages keep the relay and review busy for a while after it.

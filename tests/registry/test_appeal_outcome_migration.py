@@ -15,6 +15,9 @@ from tests.registry.test_migrations import VIOLATION, columns, run
 from tests.registry.test_permission_migration import OFFICIAL_ACCOUNT
 from tests.stack import scratch_database
 
+# These rows are written in the format before registry_0007 (no personal digest).
+UP_TO = "registry_0006"
+
 # $1 id, $2 sequence, $3 outcome, $4 supersedes, $5 violation appealed, $6 case.
 APPEAL_OUTCOME = (
     "INSERT INTO registry.ledger_record (id, sequence, record_kind, supersedes_id, "
@@ -29,7 +32,7 @@ APPEAL_OUTCOME = (
 def test_appeal_outcome_migration_downgrades_and_upgrades_again() -> None:
     with scratch_database() as url:
         config = alembic_config("registry", url)
-        upgrade("registry", url)
+        upgrade("registry", url, UP_TO)
         violation_id = uuid.uuid4()
         run(url, VIOLATION, violation_id, 1, "E-1")
 
@@ -38,7 +41,7 @@ def test_appeal_outcome_migration_downgrades_and_upgrades_again() -> None:
         # registry_0004's kinds are all still allowed.
         run(url, OFFICIAL_ACCOUNT, uuid.uuid4(), 2, "granted", "@h", uuid.uuid4())
 
-        upgrade("registry", url)
+        upgrade("registry", url, UP_TO)
         run(url, OFFICIAL_ACCOUNT, uuid.uuid4(), 3, "granted", "@h", uuid.uuid4())
 
         case_id = violation_id

@@ -14,11 +14,16 @@ from services.registry.ledger.chain import (
     ADDED_FIELDS,
     CHAINED_FIELDS,
     GENESIS_HASH,
+    PERSONAL_FIELDS,
     ChainVerifier,
     canonical_content,
     content_hash,
     link_hash,
+    personal_digest,
 )
+
+# What the content hash covers directly: the personal fields stand behind their digest.
+DIRECT = (set(CHAINED_FIELDS) - set(PERSONAL_FIELDS)) | {"personal_digest"}
 
 
 def content(sequence: int, **overrides: Any) -> dict[str, Any]:
@@ -41,9 +46,15 @@ def content(sequence: int, **overrides: Any) -> dict[str, Any]:
         "recorded_at": datetime(2026, 11, 23, 8, 0, sequence, tzinfo=UTC),
         "reported_at": datetime(2026, 11, 1, 5, 0, tzinfo=UTC),
         "catalogue_version": 1,
+        "personal_salt": f"{sequence:032x}",
     }
     fields.update(overrides)
-    return fields
+    return with_digest(fields)
+
+
+def with_digest(fields: dict[str, Any]) -> dict[str, Any]:
+    """The record as the ledger writes it: its personal digest computed from its fields."""
+    return fields | {"personal_digest": personal_digest(fields)}
 
 
 def chain_of(length: int) -> list[dict[str, Any]]:
@@ -82,7 +93,8 @@ def test_canonical_content_is_sorted_compact_json_of_the_chained_fields() -> Non
     assert '"effective_on":"2026-11-20"' in canonical
     assert '"recorded_at":"2026-11-23T08:00:01.000000+00:00"' in canonical
     assert '"supersedes_id":null' in canonical
-    assert set(parsed) == set(CHAINED_FIELDS)
+    assert set(parsed) == DIRECT
+    assert "Kamran" not in canonical
 
 
 def test_the_same_instant_in_another_zone_hashes_the_same() -> None:
@@ -101,9 +113,21 @@ def test_a_naive_timestamp_is_refused() -> None:
     ("field", "tampered"),
     [
         ("employee_name", "Someone Else"),
+        ("employee_ref", "EMP-2"),
+        ("reasons", "The post embarrasses the government"),
+        ("personal_salt", "f" * 32),
+    ],
+)
+def test_tampering_a_personal_field_changes_the_personal_digest(field: str, tampered: Any) -> None:
+    assert personal_digest(content(1) | {field: tampered}) != content(1)["personal_digest"]
+
+
+@pytest.mark.parametrize(
+    ("field", "tampered"),
+    [
+        ("personal_digest", "0" * 64),
         ("rules_cited", ["CR1964-18"]),
         ("rules_cited", ["CR1964-22", "CR1964-18"]),
-        ("reasons", "The post embarrasses the government"),
         ("effective_on", date(2026, 11, 21)),
         ("recorded_at", datetime(2026, 11, 23, 8, 0, 1, 1, tzinfo=UTC)),
         ("countersigned_by", None),
@@ -111,7 +135,7 @@ def test_a_naive_timestamp_is_refused() -> None:
     ],
 )
 def test_tampering_any_field_changes_the_content_hash(field: str, tampered: Any) -> None:
-    assert content_hash(content(1, **{field: tampered})) != content_hash(content(1))
+    assert content_hash(content(1) | {field: tampered}) != content_hash(content(1))
 
 
 def test_link_hash_depends_on_both_hashes() -> None:
@@ -148,7 +172,7 @@ def test_an_altered_field_is_named_as_the_first_broken_link() -> None:
 
 def test_recomputed_hashes_break_the_next_link() -> None:
     records = chain_of(5)
-    forged = records[2] | {"reasons": "Nothing happened."}
+    forged = with_digest(records[2] | {"reasons": "Nothing happened."})
     forged["content_hash"] = content_hash(forged)
     forged["chain_hash"] = link_hash(
         previous_hash=forged["previous_hash"], content_hash=forged["content_hash"]
@@ -217,15 +241,15 @@ def test_a_record_from_before_the_added_fields_keeps_its_content() -> None:
     # they existed do not carry them at all. Both hash as the first format did.
     original = content(1)
     assert canonical_content(original | dict.fromkeys(ADDED_FIELDS)) == canonical_content(original)
-    assert set(json.loads(canonical_content(original))) == set(CHAINED_FIELDS)
+    assert set(json.loads(canonical_content(original))) == DIRECT
 
 
 def test_added_fields_are_chained_when_set() -> None:
     event = sanction_event(1)
     parsed = json.loads(canonical_content(event))
     # The fields a sanction event sets (registry_0003's); later added fields stay out.
-    assert set(parsed) == set(CHAINED_FIELDS) | set(ADDED_FIELDS[:9])
-    assert parsed["period_months"] == 12 and parsed["employee_ref"] is None
+    assert set(parsed) == DIRECT | set(ADDED_FIELDS[:9])
+    assert parsed["period_months"] == 12 and "employee_ref" not in parsed
 
 
 @pytest.mark.parametrize(
@@ -250,4 +274,79 @@ def test_a_value_set_on_an_older_record_is_named_by_verify() -> None:
     result = verify(records).result()
     assert result.first_broken is not None
     assert result.first_broken.sequence == 2
+    assert "content" in result.first_broken.reason
+
+
+def purge(records: list[dict[str, Any]], index: int) -> None:
+    """What a retention purge does to a stored record: personal fields and salt to null."""
+    records[index] |= dict.fromkeys((*PERSONAL_FIELDS, "personal_salt"))
+
+
+def purge_record(sequence: int, *, names: list[uuid.UUID]) -> dict[str, Any]:
+    return content(
+        sequence,
+        record_kind="retention_purge",
+        employee_ref=None,
+        employee_name=None,
+        rules_cited=None,
+        platform=None,
+        determined_by=None,
+        countersigned_by=None,
+        reported_at=None,
+        purged_record_ids=names,
+        retention_policy={"policy": "cleared_outcomes", "cleared_days": 365},
+    )
+
+
+def chained(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    previous = GENESIS_HASH
+    for record in records:
+        record["content_hash"] = content_hash(record)
+        record["previous_hash"] = previous
+        record["chain_hash"] = previous = link_hash(
+            previous_hash=previous, content_hash=record["content_hash"]
+        )
+    return records
+
+
+def test_a_purge_named_by_a_retention_purge_keeps_the_chain_intact() -> None:
+    records = chained([content(1), content(2), purge_record(3, names=[uuid.UUID(int=1)])])
+    purge(records, 0)
+    result = verify(records).result()
+    assert result.status == "intact", result.first_broken
+    assert result.head_hash == records[-1]["chain_hash"]
+
+
+def test_a_purge_no_retention_purge_names_is_named_at_the_end() -> None:
+    records = chain_of(3)
+    purge(records, 1)
+    result = verify(records).result()
+    assert result.status == "broken"
+    assert result.first_broken is not None
+    assert (result.first_broken.sequence, result.first_broken.id) == (2, records[1]["id"])
+    assert "without a retention purge" in result.first_broken.reason
+    assert result.head_hash == records[0]["chain_hash"]
+
+
+def test_a_retention_purge_naming_a_record_not_purged_is_broken() -> None:
+    records = chained([content(1), purge_record(2, names=[uuid.UUID(int=1)])])
+    result = verify(records).result()
+    assert result.first_broken is not None and result.first_broken.sequence == 2
+    assert "no earlier record" in result.first_broken.reason
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("employee_name", "Kamran Yousaf"),
+        ("department", "EDUCATION"),
+        ("personal_digest", "0" * 64),
+    ],
+)
+def test_a_purged_record_altered_afterwards_is_named(field: str, value: Any) -> None:
+    records = chained([content(1), content(2), purge_record(3, names=[uuid.UUID(int=1)])])
+    purge(records, 0)
+    records[0][field] = value
+    result = verify(records).result()
+    assert result.first_broken is not None and result.first_broken.sequence == 1
     assert "content" in result.first_broken.reason

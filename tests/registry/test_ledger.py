@@ -21,6 +21,12 @@ from tests.factories import bearer, unique_code
 from tests.registry.factories import append_entry, issue_reader, record_entry
 
 APPEND_ONLY_TRIGGER = "ledger_record_append_only"
+COPIED = (
+    "id, sequence, record_kind, supersedes_id, case_id, submission_id, department, "
+    "employee_ref, employee_name, rules_cited, platform, reasons, determined_by, "
+    "countersigned_by, effective_on, recorded_at, reported_at, catalogue_version, "
+    "personal_salt, personal_digest, content_hash, previous_hash, chain_hash"
+)
 
 
 async def chain_shape(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[int, int, int]:
@@ -83,12 +89,8 @@ async def test_a_second_original_record_for_a_case_is_refused(
         with pytest.raises(DBAPIError, match="uq_ledger_record_case_id_record_kind"):
             await session.execute(
                 text(
-                    "INSERT INTO registry.ledger_record SELECT :id, :sequence, record_kind, "
-                    "supersedes_id, case_id, submission_id, department, employee_ref, "
-                    "employee_name, rules_cited, platform, reasons, determined_by, "
-                    "countersigned_by, effective_on, recorded_at, reported_at, "
-                    "catalogue_version, content_hash, previous_hash, chain_hash "
-                    "FROM registry.ledger_record WHERE id = :original"
+                    f"INSERT INTO registry.ledger_record ({COPIED}) SELECT :id, :sequence, "
+                    f"{COPIED.split(', ', 2)[2]} FROM registry.ledger_record WHERE id = :original"
                 ),
                 {"id": uuid.uuid4(), "sequence": 10**12, "original": record.id},
             )

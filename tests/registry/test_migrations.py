@@ -15,6 +15,9 @@ from alembic import command
 from shared.migrations import alembic_config, upgrade
 from tests.stack import scratch_database
 
+# These rows are written in the format before registry_0007 (no personal digest).
+UP_TO = "registry_0006"
+
 VIOLATION = (
     "INSERT INTO registry.ledger_record (id, sequence, record_kind, case_id, submission_id, "
     "department, employee_ref, employee_name, rules_cited, platform, reasons, determined_by, "
@@ -57,7 +60,7 @@ def columns(url: str) -> set[str]:
 def test_registry_migrations_downgrade_and_upgrade_again() -> None:
     with scratch_database() as url:
         config = alembic_config("registry", url)
-        upgrade("registry", url)
+        upgrade("registry", url, UP_TO)
         violation_id = uuid.uuid4()
         run(url, VIOLATION, violation_id, 1, "E-1")
 
@@ -74,7 +77,7 @@ def test_registry_migrations_downgrade_and_upgrade_again() -> None:
         with pytest.raises(asyncpg.NotNullViolationError):
             run(url, VIOLATION, uuid.uuid4(), 2, None)
 
-        upgrade("registry", url)
+        upgrade("registry", url, UP_TO)
 
         assert run(url, "SELECT count(*) FROM registry.penalty")[0][0] == 8
         # Half-filled records of either kind are refused by the database itself.

@@ -14,6 +14,9 @@ from shared.migrations import alembic_config, upgrade
 from tests.registry.test_migrations import VIOLATION, columns, run
 from tests.stack import scratch_database
 
+# These rows are written in the format before registry_0007 (no personal digest).
+UP_TO = "registry_0006"
+
 # $1 id, $2 sequence, $3 decision, $4 account handle, $5 case.
 OFFICIAL_ACCOUNT = (
     "INSERT INTO registry.ledger_record (id, sequence, record_kind, case_id, submission_id, "
@@ -28,7 +31,7 @@ OFFICIAL_ACCOUNT = (
 def test_permission_migration_downgrades_and_upgrades_again() -> None:
     with scratch_database() as url:
         config = alembic_config("registry", url)
-        upgrade("registry", url)
+        upgrade("registry", url, UP_TO)
         run(url, VIOLATION, uuid.uuid4(), 1, "E-1")
 
         command.downgrade(config, "registry_0003")
@@ -37,7 +40,7 @@ def test_permission_migration_downgrades_and_upgrades_again() -> None:
         with pytest.raises(asyncpg.UndefinedColumnError):
             run(url, OFFICIAL_ACCOUNT, uuid.uuid4(), 2, "granted", "@h", uuid.uuid4())
 
-        upgrade("registry", url)
+        upgrade("registry", url, UP_TO)
 
         # Half-filled or ill-formed permission records are refused by the database itself.
         case_id = uuid.uuid4()

@@ -12,7 +12,7 @@ from arq.connections import ArqRedis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.registry.ledger.chain import content_hash
+from services.registry.ledger.chain import content_hash, personal_digest
 from services.registry.ledger.models import LedgerRecord
 from services.registry.permissions.tasks import append_permission_decision
 from shared.db import unit_of_work
@@ -338,7 +338,8 @@ async def test_the_chain_verifies_with_permission_records(
 async def test_the_moderators_are_chained(
     sessionmaker: async_sessionmaker[AsyncSession], queue: ArqRedis
 ) -> None:
-    """Changing a moderator's name behind the ledger's back changes the content hash."""
+    """Changing a moderator's name behind the ledger's back changes the personal digest the
+    content hash covers."""
     payload = official_account_decision()
     await decide(sessionmaker, queue, payload)
     [record] = await records_of_case(sessionmaker, payload.case_id)
@@ -354,8 +355,9 @@ async def test_the_moderators_are_chained(
         )
     edited = dict(stored)
     assert content_hash(edited) == stored["content_hash"]
+    assert personal_digest(edited) == stored["personal_digest"]
     edited["moderators"] = [{**edited["moderators"][0], "name": "Someone Else"}]
-    assert content_hash(edited) != stored["content_hash"]
+    assert personal_digest(edited) != stored["personal_digest"]
 
 
 async def test_an_employee_renewing_their_own_permission_supersedes_it(

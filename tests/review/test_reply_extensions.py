@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.review.app import create_app
 from services.review.cases.deadlines import add_working_days
 from services.review.cases.tasks import sweep_deadlines
-from services.review.settings import ReviewSettings, get_settings
+from services.review.settings import ReviewSettings, current_settings
 from tests.factories import SeededMember, create_unit_with_members, open_report_case, unique_code
 from tests.review.steps import (
     assigned_case,
@@ -114,7 +114,7 @@ async def test_an_approved_extension_skips_public_holidays(
     holidays = frozenset(today + timedelta(days=n) for n in range(1, 60, 3))
     settings = ReviewSettings(public_holidays=holidays)
     app = create_app()
-    app.dependency_overrides[get_settings] = lambda: settings
+    app.dependency_overrides[current_settings] = lambda: settings
     department = unique_code("DEPT")
     unit = await create_unit_with_members(sessionmaker, jurisdiction=[department])
     case_id = await open_report_case(sessionmaker, department=department)

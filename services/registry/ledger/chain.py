@@ -1,8 +1,20 @@
 """The ledger's hash chain as pure functions: the canonical content of a record, its content
 hash, the link to the previous record, and an incremental verifier.
 
-content_hash = sha256(canonical JSON of the chained fields)
-chain_hash   = sha256(previous record's chain_hash + content_hash), GENESIS_HASH before the first
+personal_digest = sha256(canonical JSON of the personal fields and the record's random salt)
+content_hash    = sha256(canonical JSON of the chained fields, personal_digest standing in for
+                  the personal fields)
+chain_hash      = sha256(previous record's chain_hash + content_hash), GENESIS_HASH before the
+                  first
+
+Personal data (PERSONAL_FIELDS: who the record is about, and the free text that may say more)
+is chained through its digest, not directly, so that a retention purge can remove it without
+touching any hash: a purge sets the personal fields and the salt to null, and leaves
+personal_digest, content_hash and chain_hash as they were. While the personal data is there,
+verify recomputes its digest; once purged, only the rest of the content is recomputed, and the
+record must be named by a retention_purge record later in the chain. The salt is what keeps a
+purged record's digest from being reversed by guessing: without it, an employee number and a
+name are few enough to try them all.
 
 Canonical JSON: sorted keys, no whitespace, UTF-8; UUIDs as strings, dates as ISO dates,
 timestamps in UTC with microseconds. The fields of the first format (CHAINED_FIELDS) are always
@@ -17,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -48,6 +61,17 @@ CHAINED_FIELDS: tuple[str, ...] = (
     "catalogue_version",
 )
 
+# The personal fields: chained through personal_digest, and removed by a retention purge.
+PERSONAL_FIELDS: tuple[str, ...] = (
+    "employee_ref",
+    "employee_name",
+    "reasons",
+    "account_handle",
+    "account_url",
+    "purpose",
+    "moderators",
+)
+
 # Fields added after the first format (registry_0003: sanction events and who recorded a
 # record). Chained when set, so older records, where they are null, hash as they always did.
 # Append new fields here; never remove one.
@@ -74,7 +98,13 @@ ADDED_FIELDS: tuple[str, ...] = (
     "decided_at",
     # registry_0005: appeal outcomes.
     "appeal_outcome",
+    # registry_0007: retention purges (the records purged, and the policy that purged them).
+    "purged_record_ids",
+    "retention_policy",
 )
+# What the content hash covers directly: every chained field but the personal ones.
+_DIRECT_FIELDS = tuple(name for name in CHAINED_FIELDS if name not in PERSONAL_FIELDS)
+_DIRECT_ADDED_FIELDS = tuple(name for name in ADDED_FIELDS if name not in PERSONAL_FIELDS)
 
 
 def canonical_value(value: Any) -> Any:
@@ -97,19 +127,48 @@ def canonical_value(value: Any) -> Any:
     raise TypeError(f"no canonical form for {type(value).__name__}")
 
 
+def _canonical_json(content: Mapping[str, Any]) -> bytes:
+    return json.dumps(
+        content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
+
+
+def new_personal_salt() -> str:
+    """A fresh random salt for a record's personal digest (128 bits, hex)."""
+    return secrets.token_hex(16)
+
+
+def personal_content(record: Mapping[str, Any]) -> bytes:
+    """The canonical JSON of a record's personal fields (null or not) and its salt."""
+    content = {name: canonical_value(record.get(name)) for name in PERSONAL_FIELDS}
+    content["personal_salt"] = record["personal_salt"]
+    return _canonical_json(content)
+
+
+def personal_digest(record: Mapping[str, Any]) -> str:
+    if record.get("personal_salt") is None:
+        raise ValueError("a personal digest needs the record's salt")
+    return hashlib.sha256(personal_content(record)).hexdigest()
+
+
+def is_purged(record: Mapping[str, Any]) -> bool:
+    """A purged record has lost its salt (and, with it, its personal data)."""
+    return record.get("personal_salt") is None
+
+
 def canonical_content(record: Mapping[str, Any]) -> bytes:
-    """The canonical JSON of a record's chained fields; other keys are ignored.
+    """The canonical JSON of a record's chained fields, personal_digest standing in for the
+    personal ones; other keys are ignored.
 
     An added field counts as absent when its key is missing or its value is None: both are
     how a record from before the field existed looks (a dict built by hand, a row read back).
     """
-    content = {name: canonical_value(record[name]) for name in CHAINED_FIELDS}
-    for name in ADDED_FIELDS:
+    content = {name: canonical_value(record[name]) for name in _DIRECT_FIELDS}
+    for name in _DIRECT_ADDED_FIELDS:
         if record.get(name) is not None:
             content[name] = canonical_value(record[name])
-    return json.dumps(
-        content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode()
+    content["personal_digest"] = record["personal_digest"]
+    return _canonical_json(content)
 
 
 def content_hash(record: Mapping[str, Any]) -> str:
@@ -141,8 +200,10 @@ class ChainVerification:
 class ChainVerifier:
     """Checks stored records one at a time, in sequence order, from the genesis.
 
-    Feed it any number of batches; it keeps only the previous link, so memory stays flat. It
-    stops at the first broken link: what follows cannot be trusted to follow from it.
+    Feed it any number of batches; it keeps only the previous link and the ids of purged
+    records, so memory stays flat but for those. It stops at the first broken link: what
+    follows cannot be trusted to follow from it. A purged record is named by a retention purge
+    later in the chain, so whether every purge was named is known only at the end (result()).
     """
 
     def __init__(self) -> None:
@@ -150,6 +211,9 @@ class ChainVerifier:
         self.head_hash = GENESIS_HASH
         self.last_sequence = 0
         self.first_broken: BrokenLink | None = None
+        # Purged records seen so far, and those of them no retention purge has named yet.
+        self._purged: set[uuid.UUID] = set()
+        self._unnamed: dict[uuid.UUID, tuple[int, str]] = {}
 
     def check(self, stored: Mapping[str, Any]) -> bool:
         """Check the next stored record (its chained fields and three hashes); False once
@@ -163,6 +227,12 @@ class ChainVerifier:
                 sequence=stored["sequence"], id=stored["id"], reason=reason
             )
             return False
+        record_id = _as_uuid(stored["id"])
+        if is_purged(stored):
+            self._purged.add(record_id)
+            self._unnamed[record_id] = (stored["sequence"], stored["previous_hash"])
+        for named in stored.get("purged_record_ids") or ():
+            self._unnamed.pop(_as_uuid(named), None)
         self.head_hash = stored["chain_hash"]
         self.last_sequence = stored["sequence"]
         return True
@@ -175,6 +245,11 @@ class ChainVerifier:
             )
         if stored["previous_hash"] != self.head_hash:
             return "previous hash is not the preceding record's chain hash"
+        if is_purged(stored):
+            if any(stored.get(name) is not None for name in PERSONAL_FIELDS):
+                return "content holds personal data its purge removed: a field was altered"
+        elif personal_digest(stored) != stored["personal_digest"]:
+            return "personal content does not match its personal digest: a field was altered"
         if content_hash(stored) != stored["content_hash"]:
             return "content does not match its content hash: a field was altered"
         if (
@@ -182,12 +257,35 @@ class ChainVerifier:
             != (stored["chain_hash"])
         ):
             return "chain hash does not follow from the previous and content hashes"
+        for named in stored.get("purged_record_ids") or ():
+            if _as_uuid(named) not in self._purged:
+                return (
+                    f"names record {named} as purged, but no earlier record of that id was purged"
+                )
         return None
 
     def result(self) -> ChainVerification:
+        if self.first_broken is None and self._unnamed:
+            record_id, (sequence, previous_hash) = min(
+                self._unnamed.items(), key=lambda item: item[1][0]
+            )
+            return ChainVerification(
+                status="broken",
+                records_checked=self.records_checked,
+                head_hash=previous_hash,
+                first_broken=BrokenLink(
+                    sequence=sequence,
+                    id=record_id,
+                    reason="personal data removed without a retention purge naming the record",
+                ),
+            )
         return ChainVerification(
             status="intact" if self.first_broken is None else "broken",
             records_checked=self.records_checked,
             head_hash=self.head_hash,
             first_broken=self.first_broken,
         )
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))

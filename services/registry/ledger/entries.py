@@ -5,7 +5,7 @@ chain and its hashes: determinations and corrections (RecordEntry), sanction eve
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
@@ -16,6 +16,12 @@ from services.registry.ledger.models import (
     RecordKind,
     SanctionEventName,
 )
+
+
+def shallow(entry: Any) -> dict[str, Any]:
+    """A dataclass entry's fields as a dict, values as they are (dataclasses.asdict
+    deep-copies every value, a cost each append paid)."""
+    return {field.name: getattr(entry, field.name) for field in fields(entry)}
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,7 @@ class RecordEntry:
     supersedes_id: uuid.UUID | None = None
 
     def columns(self, *, record_id: uuid.UUID) -> dict[str, Any]:
-        return {**asdict(self), "rules_cited": list(self.rules_cited)}
+        return {**shallow(self), "rules_cited": list(self.rules_cited)}
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,7 @@ class SanctionEventEntry:
     recorded_by_label: str
 
     def columns(self, *, record_id: uuid.UUID) -> dict[str, Any]:
-        fields = asdict(self)
+        fields = shallow(self)
         return {
             **{name: value for name, value in fields.items() if name != "order_date"},
             "record_kind": "sanction_event",
@@ -109,7 +115,7 @@ class PermissionEntry:
     decided_at: datetime
 
     def columns(self, *, record_id: uuid.UUID) -> dict[str, Any]:
-        fields = asdict(self)
+        fields = shallow(self)
         return {
             **{name: value for name, value in fields.items() if name != "valid_from"},
             "conditions": list(self.conditions),
@@ -143,9 +149,33 @@ class AppealOutcomeEntry:
 
     def columns(self, *, record_id: uuid.UUID) -> dict[str, Any]:
         return {
-            **asdict(self),
+            **shallow(self),
             "record_kind": "appeal_outcome",
             "rules_cited": list(self.rules_cited),
+        }
+
+
+@dataclass(frozen=True)
+class RetentionPurgeEntry:
+    """The registry's record that it removed the personal data of one case's records under
+    its retention policy: the records purged and the policy (no personal data of its own)."""
+
+    case_id: uuid.UUID
+    submission_id: uuid.UUID
+    department: str
+    purged_record_ids: list[uuid.UUID]
+    retention_policy: dict[str, Any]
+    reasons: str
+    effective_on: date
+    recorded_by_id: uuid.UUID | None
+    recorded_by_label: str | None
+
+    def columns(self, *, record_id: uuid.UUID) -> dict[str, Any]:
+        return {
+            **shallow(self),
+            "record_kind": "retention_purge",
+            "purged_record_ids": list(self.purged_record_ids),
+            "retention_policy": dict(self.retention_policy),
         }
 
 

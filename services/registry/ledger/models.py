@@ -10,6 +10,10 @@ Record kinds:
 - permission, official_account: a monitoring unit's decision on a request to use social media,
   personal (an employee, one account) or for a department's official account (with its
   moderators); refusals are recorded too. A granted renewal supersedes the permission it renews;
+- retention_purge: the registry's own record that it removed the personal data of a case's
+  records under its retention policy (services/registry/retention/): it names the records
+  purged and the policy. The only change a ledger row ever takes is that purge, and the
+  trigger lets nothing else through (registry_0007);
 - appeal_outcome: the appellate authority's decision on a violation (`appeal_outcome`), linked
   to the version appealed (violation_id). Set aside, it supersedes that version and the
   violation has no current version left; modified, it supersedes it and is itself the new
@@ -25,7 +29,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import (
     BigInteger,
@@ -39,6 +43,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    Uuid,
     and_,
     func,
     or_,
@@ -48,6 +53,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.registry.base import RegistryBase
+from services.registry.ledger.chain import PERSONAL_FIELDS
 
 RecordKind = Literal[
     "violation",
@@ -57,6 +63,7 @@ RecordKind = Literal[
     "permission",
     "official_account",
     "appeal_outcome",
+    "retention_purge",
 ]
 RECORD_KINDS: tuple[RecordKind, ...] = (
     "violation",
@@ -66,6 +73,7 @@ RECORD_KINDS: tuple[RecordKind, ...] = (
     "permission",
     "official_account",
     "appeal_outcome",
+    "retention_purge",
 )
 # Review's determinations: the original records of a case, one per case and kind.
 DETERMINATION_KINDS: tuple[RecordKind, ...] = ("violation", "cleared_finding")
@@ -92,23 +100,51 @@ SANCTION_EVENTS: tuple[SanctionEventName, ...] = (
 )
 
 
+# The CHECK constraints that a retention purge touches, shared with migration registry_0007.
+# A purged record (personal_salt IS NULL) holds no personal field at all.
+PURGED_WHOLE = (
+    "personal_salt IS NOT NULL OR ("
+    + " AND ".join(f"{column} IS NULL" for column in PERSONAL_FIELDS)
+    + ")"
+)
+DETERMINATION_COMPLETE = (
+    "record_kind IN ('sanction_event', 'permission', 'official_account', 'retention_purge') OR "
+    "((personal_salt IS NULL OR (employee_ref IS NOT NULL AND employee_name IS NOT NULL)) AND "
+    "rules_cited IS NOT NULL AND platform IS NOT NULL AND determined_by IS NOT NULL AND "
+    "reported_at IS NOT NULL)"
+)
+PERMISSION_COMPLETE = (
+    "record_kind NOT IN ('permission', 'official_account') OR (decision IS NOT NULL AND "
+    "platform IS NOT NULL AND (personal_salt IS NULL OR (account_handle IS NOT NULL AND "
+    "purpose IS NOT NULL)) AND conditions IS NOT NULL AND determined_by IS NOT NULL AND "
+    "decided_at IS NOT NULL)"
+)
+PERMISSION_NAMES_EMPLOYEE = (
+    "record_kind <> 'permission' OR personal_salt IS NULL OR (employee_ref IS NOT NULL AND "
+    "employee_name IS NOT NULL)"
+)
+OFFICIAL_ACCOUNT_NAMES_MODERATORS = (
+    "record_kind <> 'official_account' OR personal_salt IS NULL OR moderators IS NOT NULL"
+)
+REASONS_GIVEN = "reasons IS NOT NULL OR personal_salt IS NULL"
+RETENTION_PURGE_COMPLETE = (
+    "(record_kind = 'retention_purge') = (purged_record_ids IS NOT NULL) AND "
+    "(record_kind <> 'retention_purge' OR retention_policy IS NOT NULL)"
+)
+
+
 class LedgerRecord(RegistryBase):
     __tablename__ = "ledger_record"
     __table_args__ = (
         CheckConstraint(
             "record_kind IN ('violation', 'cleared_finding', 'correction', 'sanction_event', "
-            "'permission', 'official_account', 'appeal_outcome')",
+            "'permission', 'official_account', 'appeal_outcome', 'retention_purge')",
             name="record_kind",
         ),
         CheckConstraint("sequence >= 1", name="sequence_positive"),
-        # What each kind must say; the columns are nullable only because the kinds differ.
-        CheckConstraint(
-            "record_kind IN ('sanction_event', 'permission', 'official_account') OR "
-            "(employee_ref IS NOT NULL AND employee_name "
-            "IS NOT NULL AND rules_cited IS NOT NULL AND platform IS NOT NULL AND determined_by "
-            "IS NOT NULL AND reported_at IS NOT NULL)",
-            name="determination_complete",
-        ),
+        # What each kind must say; the columns are nullable only because the kinds differ
+        # (and because a retention purge removes the personal ones: personal_salt IS NULL).
+        CheckConstraint(DETERMINATION_COMPLETE, name="determination_complete"),
         CheckConstraint(
             "record_kind <> 'sanction_event' OR (violation_id IS NOT NULL AND sanction_id IS "
             "NOT NULL AND sanction_event IS NOT NULL AND order_reference IS NOT NULL AND "
@@ -120,22 +156,15 @@ class LedgerRecord(RegistryBase):
             name="sanction_event",
         ),
         CheckConstraint("period_months >= 1", name="period_months_positive"),
-        CheckConstraint(
-            "record_kind NOT IN ('permission', 'official_account') OR (decision IS NOT NULL AND "
-            "platform IS NOT NULL AND account_handle IS NOT NULL AND purpose IS NOT NULL AND "
-            "conditions IS NOT NULL AND determined_by IS NOT NULL AND decided_at IS NOT NULL)",
-            name="permission_complete",
-        ),
+        CheckConstraint(PERMISSION_COMPLETE, name="permission_complete"),
         # A personal permission names its employee; an official account, its moderators.
+        CheckConstraint(PERMISSION_NAMES_EMPLOYEE, name="permission_names_employee"),
         CheckConstraint(
-            "record_kind <> 'permission' OR (employee_ref IS NOT NULL AND employee_name IS NOT "
-            "NULL)",
-            name="permission_names_employee",
+            OFFICIAL_ACCOUNT_NAMES_MODERATORS, name="official_account_names_moderators"
         ),
-        CheckConstraint(
-            "record_kind <> 'official_account' OR moderators IS NOT NULL",
-            name="official_account_names_moderators",
-        ),
+        CheckConstraint(REASONS_GIVEN, name="reasons_given"),
+        CheckConstraint(PURGED_WHOLE, name="purged_whole"),
+        CheckConstraint(RETENTION_PURGE_COMPLETE, name="retention_purge_complete"),
         CheckConstraint(
             "decision IN ('granted', 'granted_with_conditions', 'refused')", name="decision"
         ),
@@ -212,7 +241,7 @@ class LedgerRecord(RegistryBase):
     employee_name: Mapped[str | None] = mapped_column(String(200))
     rules_cited: Mapped[list[str] | None] = mapped_column(ARRAY(String(64)))
     platform: Mapped[str | None] = mapped_column(String(16))
-    reasons: Mapped[str] = mapped_column(Text)
+    reasons: Mapped[str | None] = mapped_column(Text)
     # Who decided and who countersigned (review's member ids): due process on the record.
     determined_by: Mapped[uuid.UUID | None] = mapped_column()
     countersigned_by: Mapped[uuid.UUID | None] = mapped_column()
@@ -252,6 +281,13 @@ class LedgerRecord(RegistryBase):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Appeal outcomes: upheld, modified or set_aside (decided_at: when it was decided).
     appeal_outcome: Mapped[str | None] = mapped_column(String(16))
+    # Retention purges: the records whose personal data it removed, and the policy applied.
+    purged_record_ids: Mapped[list[uuid.UUID] | None] = mapped_column(ARRAY(Uuid))
+    retention_policy: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # The personal fields are chained through personal_digest (services/registry/ledger/
+    # chain.py); personal_salt, random per record, is removed with them by a retention purge.
+    personal_salt: Mapped[str | None] = mapped_column(String(32))
+    personal_digest: Mapped[str] = mapped_column(String(64))
     content_hash: Mapped[str] = mapped_column(String(64))
     previous_hash: Mapped[str] = mapped_column(String(64))
     chain_hash: Mapped[str] = mapped_column(String(64))

@@ -37,11 +37,11 @@ class ViolationRead(BaseModel):
     case_id: uuid.UUID
     submission_id: uuid.UUID
     department: str
-    employee_ref: str
-    employee_name: str
+    employee_ref: str | None = Field(description="null once purged under retention")
+    employee_name: str | None = Field(description="null once purged under retention")
     rules_cited: list[str]
     platform: str
-    reasons: str
+    reasons: str | None = Field(description="null once purged under retention")
     determined_by: uuid.UUID
     countersigned_by: uuid.UUID | None
     effective_on: date
@@ -55,6 +55,9 @@ class ViolationRead(BaseModel):
         description="current unless a record recorded by the moment asked about supersedes it"
     )
     superseded_by: uuid.UUID | None = Field(description="The record that supersedes this one")
+    personal_data: Literal["held", "purged"] = Field(
+        description="purged once a retention purge removed the record's personal data"
+    )
     appeal_outcome: Literal["modified"] | None = Field(
         default=None,
         description="Set on a version that an appeal outcome made: the finding as modified",
@@ -67,8 +70,9 @@ class ViolationRead(BaseModel):
                 **{
                     name: getattr(version.record, name)
                     for name in cls.model_fields
-                    if name not in {"status", "superseded_by"}
+                    if name not in {"status", "superseded_by", "personal_data"}
                 },
+                "personal_data": "purged" if version.record.personal_salt is None else "held",
                 "status": version.status,
                 "superseded_by": version.superseded_by,
             }

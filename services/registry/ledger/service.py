@@ -11,14 +11,15 @@ query as of the last instant or so can answer differently when asked again.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 import structlog
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, make_transient_to_detached
 
 from services.registry.catalogue.service import current_catalogue_version
 from services.registry.ledger.chain import (
@@ -29,8 +30,10 @@ from services.registry.ledger.chain import (
     ChainVerifier,
     content_hash,
     link_hash,
+    new_personal_salt,
+    personal_digest,
 )
-from services.registry.ledger.entries import LedgerEntry, RecordEntry
+from services.registry.ledger.entries import LedgerEntry, RecordEntry, RetentionPurgeEntry
 from services.registry.ledger.errors import (
     ConflictingDetermination,
     RecordAlreadyExists,
@@ -116,29 +119,69 @@ async def append_record(session: AsyncSession, *, entry: LedgerEntry) -> LedgerR
                 f"Case {entry.case_id} already has a {entry.record_kind} record.",
                 existing_id=existing,
             )
+    (record,) = await append_records(session, entries=[entry])
+    return record
+
+
+async def append_records(
+    session: AsyncSession, *, entries: Sequence[LedgerEntry | RetentionPurgeEntry]
+) -> list[LedgerRecord]:
+    """Append several records at the head of the chain, in order, under one acquisition of the
+    ledger lock and one flush: a single chain serialises its writers, so whoever has several
+    records to append holds the lock once for all of them rather than once per record.
+
+    What does not depend on the chain's head (ids, columns, salts, personal digests, the ORM
+    objects) is prepared before the lock is taken, so that other writers' work overlaps it;
+    under the lock only the sequence, the recording time, the catalogue version and the two
+    hashes are set. No check of the entries' own rules here: append_record (or the caller)
+    makes them.
+    """
+    prepared: list[tuple[dict[str, Any], LedgerRecord]] = []
+    for entry in entries:
+        record_id = uuid.uuid4()
+        content: dict[str, Any] = {
+            # Every chained column explicitly, null unless the entry sets it: what is hashed
+            # is exactly what is stored, whatever the kind.
+            **dict.fromkeys((*CHAINED_FIELDS, *ADDED_FIELDS)),
+            **entry.columns(record_id=record_id),
+            "id": record_id,
+            "personal_salt": new_personal_salt(),
+        }
+        content["personal_digest"] = personal_digest(content)
+        prepared.append((content, LedgerRecord(**content)))
+    await lock_ledger(session)
     head = await ledger_head(session)
     sequence, previous_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
-    record_id = uuid.uuid4()
-    content: dict[str, Any] = {
-        # Every chained column explicitly, null unless the entry sets it: what is hashed is
-        # exactly what is stored, whatever the kind.
-        **dict.fromkeys((*CHAINED_FIELDS, *ADDED_FIELDS)),
-        **entry.columns(record_id=record_id),
-        "id": record_id,
-        "sequence": sequence,
-        "recorded_at": utcnow(),
-        "catalogue_version": await current_catalogue_version(session),
-    }
-    digest = content_hash(content)
-    record = LedgerRecord(
-        **content,
-        content_hash=digest,
-        previous_hash=previous_hash,
-        chain_hash=link_hash(previous_hash=previous_hash, content_hash=digest),
-    )
-    session.add(record)
-    await session.flush()
-    return record
+    catalogue_version = await current_catalogue_version(session)
+    recorded_at = utcnow()
+    rows: list[dict[str, Any]] = []
+    for content, _ in prepared:
+        content.update(
+            sequence=sequence, recorded_at=recorded_at, catalogue_version=catalogue_version
+        )
+        digest = content_hash(content)
+        chain_hash = link_hash(previous_hash=previous_hash, content_hash=digest)
+        rows.append(
+            {
+                **content,
+                "content_hash": digest,
+                "previous_hash": previous_hash,
+                "chain_hash": chain_hash,
+            }
+        )
+        sequence, previous_hash = sequence + 1, chain_hash
+    # One multi-row INSERT, without the unit of work's bookkeeping while the lock is held.
+    await session.execute(insert(LedgerRecord), rows)
+    records: list[LedgerRecord] = []
+    for row, (_, record) in zip(rows, prepared, strict=True):
+        for name in ("sequence", "recorded_at", "catalogue_version", "content_hash"):
+            setattr(record, name, row[name])
+        record.previous_hash, record.chain_hash = row["previous_hash"], row["chain_hash"]
+        # The row is stored: the session holds the object as loaded, with nothing to flush.
+        make_transient_to_detached(record)
+        session.add(record)
+        records.append(record)
+    return records
 
 
 def _same_determination(record: LedgerRecord, entry: RecordEntry) -> bool:

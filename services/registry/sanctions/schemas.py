@@ -64,7 +64,7 @@ class SanctionEventRead(BaseModel):
     period_months: int | None
     order_reference: str
     order_date: date
-    reasons: str
+    reasons: str | None = Field(description="null once purged under retention")
     recorded_at: datetime
     recorded_by_id: uuid.UUID = Field(description="The reader credential that recorded it")
     recorded_by_label: str

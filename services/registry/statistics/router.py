@@ -16,6 +16,7 @@ from fastapi.responses import StreamingResponse
 from services.registry.ledger.schemas import AsOf
 from services.registry.readers.auth import CurrentReader, RecordReader
 from services.registry.readers.errors import OutsideOrganisation, RoleNotAllowed
+from services.registry.retention.settings import RetentionSettings, current_retention_settings
 from services.registry.statistics import service, suppression
 from services.registry.statistics.schemas import (
     GroupCount,
@@ -54,6 +55,7 @@ To = Annotated[
 
 async def statistics_filter(
     reader: CurrentReader,
+    retention: Annotated[RetentionSettings, Depends(current_retention_settings)],
     department: Department = None,
     effective_from: From = None,
     effective_to: To = None,
@@ -76,6 +78,7 @@ async def statistics_filter(
         department=department,
         effective_from=effective_from,
         effective_to=effective_to,
+        spent_leave=retention.spent_leave,
     )
 
 

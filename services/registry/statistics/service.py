@@ -6,7 +6,9 @@ Nothing here returns personal data: queries select group keys and counts only. S
 suppressed by services/registry/statistics/suppression.py, not here, so the raw numbers never
 leave this module except through it. A violation counts if its version was recorded by `as_of`
 and no version superseding it was recorded by then (the ledger's bitemporal rule,
-services/registry/ledger/service.py).
+services/registry/ledger/service.py). Spent and expunged sanctions leave the dashboards as the
+retention policy says (StatisticsFilter.spent_leave): the sanction, or with it the violation
+version whose every sanction is spent.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy.orm import aliased
 
 from services.registry.catalogue.models import Penalty
 from services.registry.ledger.models import IS_VIOLATION_VERSION, LedgerRecord
+from services.registry.retention.settings import SpentLeave
 
 Grouping = Literal["month", "department", "rule", "platform", "penalty"]
 GROUPINGS: tuple[Grouping, ...] = ("month", "department", "rule", "platform", "penalty")
@@ -39,6 +42,9 @@ class StatisticsFilter:
     department: str | None = None
     effective_from: date | None = None
     effective_to: date | None = None
+    # What spent (or expunged) sanctions take off the dashboards (the retention policy,
+    # REGISTRY_RETENTION_SPENT_LEAVE).
+    spent_leave: SpentLeave = "sanction"
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,34 @@ def _not_superseded(as_of: datetime) -> ColumnElement[bool]:
     )
 
 
+def _spent(sanction_id: Any, as_of: datetime) -> ColumnElement[bool]:
+    """The sanction had been spent or expunged by as_of."""
+    event = aliased(LedgerRecord)
+    return (
+        select(event.id)
+        .where(
+            event.sanction_id == sanction_id,
+            event.sanction_event.in_(("spent", "expunged")),
+            event.recorded_at <= as_of,
+        )
+        .exists()
+    )
+
+
+def _only_spent_sanctions(as_of: datetime) -> ColumnElement[bool]:
+    """The violation version had sanctions imposed on it by as_of, all spent or expunged."""
+    imposed = aliased(LedgerRecord)
+    sanctions = select(imposed.id).where(
+        imposed.violation_id == LedgerRecord.id,
+        imposed.sanction_event == "imposed",
+        imposed.recorded_at <= as_of,
+    )
+    return and_(
+        sanctions.correlate(LedgerRecord).exists(),
+        ~sanctions.where(~_spent(imposed.sanction_id, as_of)).correlate(LedgerRecord).exists(),
+    )
+
+
 def _narrowed(
     query: Select[Any], *, scope: StatisticsFilter, counted: Any, violation: Any
 ) -> Select[Any]:
@@ -101,6 +135,8 @@ def _impositions(scope: StatisticsFilter) -> tuple[Select[Any], Any]:
         .join(violation, violation.id == LedgerRecord.violation_id)
         .where(LedgerRecord.sanction_event == "imposed", LedgerRecord.recorded_at <= scope.as_of)
     )
+    if scope.spent_leave != "nothing":
+        query = query.where(~_spent(LedgerRecord.sanction_id, scope.as_of))
     return _narrowed(query, scope=scope, counted=LedgerRecord, violation=violation), violation
 
 
@@ -111,6 +147,8 @@ def _current_violations(scope: StatisticsFilter) -> Select[Any]:
         LedgerRecord.recorded_at <= scope.as_of,
         _not_superseded(scope.as_of),
     )
+    if scope.spent_leave == "sanction_and_violation":
+        query = query.where(~_only_spent_sanctions(scope.as_of))
     return _narrowed(query, scope=scope, counted=LedgerRecord, violation=LedgerRecord)
 
 

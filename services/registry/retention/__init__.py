@@ -1,0 +1,1 @@
+"""Retention by outcome: removing personal data the registry no longer needs, on the record."""
