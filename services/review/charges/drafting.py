@@ -89,7 +89,7 @@ async def draft_charges(
     rows = await session.execute(
         select(RuleReference.code, RuleReference.title).where(RuleReference.code.in_(list(bases)))
     )
-    titles = {code: title for code, title in rows}
+    titles = {row.code: row.title for row in rows}
     others = ", ".join(rule for rule in rules if rule != GROUP_ADMINISTRATOR_RULE)
     charges = []
     for number, (rule, basis) in enumerate(bases.items(), start=1):
