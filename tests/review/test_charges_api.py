@@ -517,3 +517,45 @@ async def test_a_charge_missing_from_the_findings_is_refused(
     assert refused.status_code == 422, refused.text
     assert fields_of(refused) == ["charges"]
     assert "charge 2 (NOTIF-POLITICAL-SECTARIAN) has no finding" in refused.text
+
+
+async def test_an_institutions_finding_is_charged_under_its_rule_on_the_institutions_words(
+    review_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """An MTI's violator-list row opens a case whose one charge is the row's rule, resting on
+    the institution's finding."""
+    from services.review.institutional_findings.service import open_case_for_entry
+    from services.review.settings import get_settings
+    from shared.db import unit_of_work, utcnow
+    from shared.messages import ViolatorListEntryReceived
+
+    institution = unique_code("MTI")
+    unit = await create_unit_with_members(sessionmaker, jurisdiction=[institution])
+    entry = ViolatorListEntryReceived(
+        entry_id=uuid.uuid4(),
+        batch_id=uuid.uuid4(),
+        row_number=1,
+        institution=institution,
+        employee_ref="MTI-EMP-000001",
+        name="Dr. Sana Iqbal",
+        designation="Assistant Professor",
+        office=None,
+        rule="CR1964-18",
+        platform="x",
+        finding="Shared the board's minutes on X.",
+        found_on=utcnow().date(),
+        institution_finding_ref="INQ/2026/1",
+        notice_and_reply_on_record=False,
+        received_at=utcnow(),
+    )
+    async with unit_of_work(sessionmaker) as session:
+        case = await open_case_for_entry(
+            session, entry=entry, settings=get_settings(), correlation_id="test"
+        )
+    member = await assignee_of(unit, case.id, review_api)
+
+    read = await read_case(review_api, case.id, member)
+
+    assert [item["kind"] for item in read["evidence"]] == ["institution_finding"]
+    assert [(c["rule"], c["evidence"]) for c in read["charges"]] == [("CR1964-18", [1])]
+    assert "Shared the board's minutes on X." in read["charges"][0]["particulars"]

@@ -22,13 +22,17 @@ QUOTED_CHARACTERS = 500
 
 
 def evidence_items(case: Case, reported: Sequence[ReportedEvidence] | None) -> list[CaseEvidence]:
-    """The case's evidence items, numbered from 1. Without the report's items themselves,
-    each is known by its number only (intake holds it)."""
+    """The case's evidence items, numbered from 1: the reported content (an institution's
+    finding, for its case), then the report's items. Without the items themselves, each is
+    known by its number only (intake holds it)."""
     items = [
         CaseEvidence(
             case_id=case.id,
             number=1,
-            kind="reported_content",
+            # An institution's finding comes with its own words, not the post.
+            kind="institution_finding"
+            if case.kind == "institutional_finding"
+            else "reported_content",
             description=case.content_excerpt,
             url=case.content_url,
             captured_at=case.posted_at,
@@ -99,6 +103,8 @@ async def draft_charges(
                 f"{quoted_content(case)}, the employee is liable for the breach"
                 + (f" alleged under {others}." if others else ".")
             )
+        elif case.kind == "institutional_finding":
+            particulars = f"As the institution found: “{case.content_excerpt}”"
         else:
             particulars = f"The employee {quoted_content(case)}"
         charges.append(
@@ -113,6 +119,6 @@ async def draft_charges(
                 drafted_at=case.updated_at,
             )
         )
+    # Written with the case's next flush (its assignment), not a round trip of their own.
     session.add_all(charges)
-    await session.flush()
     return charges

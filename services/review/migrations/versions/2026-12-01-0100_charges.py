@@ -136,7 +136,10 @@ def draft_charges_of_earlier_cases() -> None:
     op.execute(
         f"""
         INSERT INTO {SCHEMA}.case_evidence (case_id, number, kind, description, url)
-        SELECT c.id, 1, 'reported_content', c.content_excerpt, c.content_url
+        SELECT c.id, 1,
+               CASE WHEN c.kind = 'institutional_finding' THEN 'institution_finding'
+                    ELSE 'reported_content' END,
+               c.content_excerpt, c.content_url
         FROM {SCHEMA}."case" c WHERE c.kind <> 'permission'
         """
     )
@@ -155,10 +158,11 @@ def draft_charges_of_earlier_cases() -> None:
             (id, case_id, number, rule, rule_title, basis, particulars, evidence)
         SELECT gen_random_uuid(), drafted.id, drafted.number, drafted.rule,
                COALESCE(r.title, drafted.rule), drafted.basis,
-               'As alleged in the report: ' || left(drafted.content_excerpt, 500),
+               CASE WHEN drafted.kind = 'institutional_finding' THEN 'As the institution found: '
+                    ELSE 'As alleged in the report: ' END || left(drafted.content_excerpt, 500),
                ARRAY(SELECT generate_series(1, drafted.evidence_count + 1))
         FROM (
-            SELECT c.id, c.content_excerpt, c.evidence_count, rules.rule,
+            SELECT c.id, c.kind, c.content_excerpt, c.evidence_count, rules.rule,
                    CASE WHEN rules.rule = '{GROUP_ADMINISTRATOR_RULE}'
                         AND c.is_group_administrator
                         THEN 'group_administrator' ELSE 'alleged' END AS basis,
