@@ -25,13 +25,13 @@ from services.review.cases.models import (
     Hearing,
     Notice,
 )
-from services.review.charges.drafting import draft_charges
+from services.review.charges.drafting import ReportedItems, draft_charges
 from services.review.charges.models import CaseEvidence, Charge, ChargeFinding
 from services.review.charges.repository import charges_of, evidence_of, findings_of
 from services.review.settings import ReviewSettings
 from services.review.units.models import Member, UnitJurisdiction
 from shared.db import utcnow
-from shared.messages import RecordCreated, ReportedEvidence, ReportReceived
+from shared.messages import RecordCreated, ReportReceived
 
 
 async def unit_for_organisation(session: AsyncSession, organisation_code: str) -> uuid.UUID | None:
@@ -93,7 +93,7 @@ async def open_case(
     case: Case,
     reason: str,
     details: Sequence[object] = (),
-    evidence: Sequence[ReportedEvidence] | None = None,
+    evidence: ReportedItems = None,
     settings: ReviewSettings,
     correlation_id: str,
 ) -> Case:

@@ -17,11 +17,13 @@ from services.review.charges.models import CaseEvidence, Charge
 from shared.messages import ReportedEvidence
 
 GROUP_ADMINISTRATOR_RULE = "NOTIF-GROUP-ADMINISTRATOR"
+# The report's own evidence items, when its message carries them.
+ReportedItems = Sequence[ReportedEvidence] | None
 # How much of the reported content a charge's particulars quote.
 QUOTED_CHARACTERS = 500
 
 
-def evidence_items(case: Case, reported: Sequence[ReportedEvidence] | None) -> list[CaseEvidence]:
+def evidence_items(case: Case, reported: ReportedItems) -> list[CaseEvidence]:
     """The case's evidence items, numbered from 1: the reported content (an institution's
     finding, for its case), then the report's items. Without the items themselves, each is
     known by its number only (intake holds it)."""
@@ -76,7 +78,7 @@ def quoted_content(case: Case) -> str:
 
 
 async def draft_charges(
-    session: AsyncSession, *, case: Case, reported: Sequence[ReportedEvidence] | None = None
+    session: AsyncSession, *, case: Case, reported: ReportedItems = None
 ) -> list[Charge]:
     """Draft the evidence items and charges of a due-process case just opened. A rule the
     replica does not know keeps its code as its title: the intake checked it against the same
