@@ -175,6 +175,8 @@ async def test_a_charge_with_bad_input_is_refused_naming_the_field_and_nothing_c
 
     assert refused.status_code == 422, refused.text
     assert field in fields_of(refused)
+    if body == {"rule": "CR1964-99"}:
+        assert "NOTIF-GROUP-ADMINISTRATOR" in refused.json()["errors"][0]["message"]
     assert [c["rule"] for c in (await charges(review_api, case_id, member))["items"]] == [
         "CR1964-22"
     ]
@@ -493,6 +495,8 @@ async def test_a_determination_with_bad_findings_is_refused_naming_the_field(
 
     assert refused.status_code == 422, refused.text
     assert field in fields_of(refused)
+    if body.get("recommended_penalty") == "ED2020-FLOGGING":
+        assert "ED2020-CENSURE" in refused.text
     case = await read_case(review_api, case_id, member)
     assert (case["state"], case["determination"]) == ("hearing_concluded", None)
 

@@ -54,7 +54,13 @@ async def penalty_problems(
             FieldProblem(field="recommended_penalty", message="only when a charge is found proved")
         ]
     if await session.get(PenaltyReference, penalty) is None:
-        return [FieldProblem(field="recommended_penalty", message="not in the penalties catalogue")]
+        codes = await session.scalars(select(PenaltyReference.code).order_by(PenaltyReference.code))
+        return [
+            FieldProblem(
+                field="recommended_penalty",
+                message=f"not in the penalties catalogue (one of: {', '.join(codes)})",
+            )
+        ]
     return []
 
 

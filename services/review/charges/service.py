@@ -65,9 +65,15 @@ async def add_charge(
     await _open_for_change(session, case=case, member=member)
     rule = await session.get(RuleReference, charge_in.rule)
     if rule is None:
+        codes = await session.scalars(select(RuleReference.code).order_by(RuleReference.code))
         raise InvalidInput(
             f"{charge_in.rule} is not a rule of the catalogue.",
-            errors=[FieldProblem(field="rule", message="not a rule of the rules catalogue")],
+            errors=[
+                FieldProblem(
+                    field="rule",
+                    message=f"not a rule of the rules catalogue (one of: {', '.join(codes)})",
+                )
+            ],
         )
     if any(charge.rule == rule.code for charge in await standing_charges(session, case=case)):
         raise InvalidInput(
