@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -13,7 +14,7 @@ from services.review.cases.service import open_cases_for_report
 from services.review.settings import get_settings
 from shared.db import unit_of_work
 from shared.messages import AllegedSubject, ReportedEvidence
-from tests.factories import report_received
+from tests.factories import SeededMember, report_received
 
 SCREENSHOT = ReportedEvidence(
     kind="screenshot",
@@ -70,3 +71,33 @@ async def staged_determination(
             {"id": str(case_id)},
         )
     return payload if payload is None else dict(payload)
+
+
+SCREEN_PATH = "/v1/cases/{case_id}/screen"
+# The protected-disclosure screen with the outcome 'proceed', every question answered no.
+SCREEN = {
+    **{
+        question: {"answer": False, "note": "Nothing suggests it."}
+        for question in ("whistleblowing", "public_interest", "private_capacity", "already_public")
+    },
+    "outcome": "proceed",
+}
+
+
+async def serve_notice(
+    review_api: httpx.AsyncClient,
+    case_id: uuid.UUID,
+    member: SeededMember,
+    body: dict[str, Any] | None = None,
+) -> httpx.Response:
+    """Serve the notice, as a member would: where the service has the protected-disclosure
+    screen (branch dueprocess), its 'proceed' comes first, as serving a notice requires."""
+    paths = (await review_api.get("/openapi.json")).json()["paths"]
+    if SCREEN_PATH in paths:
+        screened = await review_api.post(
+            f"/v1/cases/{case_id}/screen", json=SCREEN, headers=member.headers
+        )
+        assert screened.status_code in (200, 409), screened.text
+    return await review_api.post(
+        f"/v1/cases/{case_id}/notice", json=body or {}, headers=member.headers
+    )

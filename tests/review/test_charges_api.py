@@ -12,7 +12,13 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.factories import SeededMember, create_unit_with_members, unique_code
-from tests.review.charge_steps import ARCHIVE, SCREENSHOT, open_case_with, staged_determination
+from tests.review.charge_steps import (
+    ARCHIVE,
+    SCREENSHOT,
+    open_case_with,
+    serve_notice,
+    staged_determination,
+)
 from tests.review.steps import HEARING, REPLY, act, assignee_of, case_row, read_case
 
 pytestmark = pytest.mark.usefixtures("catalogue")
@@ -204,7 +210,7 @@ async def test_the_notice_is_generated_from_the_charges_and_freezes_them(
         headers=member.headers,
     )
 
-    served = await act(review_api, case_id, "notice", member, {})
+    served = await serve_notice(review_api, case_id, member)
 
     assert served.status_code == 200, served.text
     notice = served.json()["notice"]
@@ -237,8 +243,8 @@ async def test_the_members_own_words_are_kept_on_the_generated_notice(
 ) -> None:
     _, case_id, member = await case_for_charges(review_api, sessionmaker)
 
-    served = await act(
-        review_api, case_id, "notice", member, {"allegations": "Please reply in writing."}
+    served = await serve_notice(
+        review_api, case_id, member, {"allegations": "Please reply in writing."}
     )
 
     assert served.status_code == 200, served.text
@@ -258,7 +264,7 @@ async def test_a_notice_with_no_standing_charge_is_refused_naming_the_gate(
         headers=member.headers,
     )
 
-    refused = await act(review_api, case_id, "notice", member, {"allegations": "Rule 22."})
+    refused = await serve_notice(review_api, case_id, member, {"allegations": "Rule 22."})
 
     assert refused.status_code == 409, refused.text
     assert refused.json()["code"] == "no-charges"
@@ -276,7 +282,7 @@ async def test_the_disclosure_bundle_holds_the_evidence_relied_on_and_nothing_of
     unit, case_id, member = await case_for_charges(
         review_api, sessionmaker, evidence=[SCREENSHOT, ARCHIVE]
     )
-    assert (await act(review_api, case_id, "notice", member, {})).status_code == 200
+    assert (await serve_notice(review_api, case_id, member)).status_code == 200
 
     response = await review_api.get(
         f"/v1/cases/{case_id}/notice/bundle", headers=unit.chair.headers
@@ -321,7 +327,8 @@ async def reporter_refs(
 async def to_hearing(
     review_api: httpx.AsyncClient, case_id: uuid.UUID, member: SeededMember
 ) -> list[dict[str, Any]]:
-    for step, body in (("notice", {}), ("reply", REPLY), ("hearing", HEARING)):
+    assert (await serve_notice(review_api, case_id, member)).status_code == 200
+    for step, body in (("reply", REPLY), ("hearing", HEARING)):
         response = await act(review_api, case_id, step, member, body)
         assert response.status_code == 200, (step, response.text)
     return list((await charges(review_api, case_id, member))["items"])

@@ -21,6 +21,7 @@ from tests.factories import (
     unique_code,
 )
 from tests.registry.factories import issue_reader
+from tests.review.charge_steps import serve_notice
 from tests.review.steps import HEARING, REPLY, act, assignee_of
 from tests.support import pump
 
@@ -69,7 +70,7 @@ async def test_a_reports_charges_go_through_notice_and_finding_to_the_registry(
     ]
     assert [item["number"] for item in case["evidence"]] == [1, 2]
 
-    served = await act(review_api, case_id, "notice", member, {})
+    served = await serve_notice(review_api, case_id, member)
     assert served.status_code == 200, served.text
     bundle = await review_api.get(f"/v1/cases/{case_id}/notice/bundle", headers=member.headers)
     assert bundle.status_code == 200, bundle.text
