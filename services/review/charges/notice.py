@@ -61,23 +61,8 @@ async def generate_notice_content(
 
 
 def notice_read(notice: Notice) -> NoticeRead:
-    """The notice as served; one served before charges existed has only the member's words."""
-    bundle = (
-        DisclosureBundleRead.model_validate(notice.disclosure_bundle)
-        if notice.disclosure_bundle
-        else None
-    )
-    return NoticeRead(
-        allegations=notice.allegations,
-        charges=[
-            AllegationRead.model_validate(allegation)
-            for allegation in notice.generated_allegations or []
-        ],
-        evidence=bundle.items if bundle else [],
-        reply_due_on=notice.reply_due_on,
-        issued_by=notice.issued_by,
-        issued_at=notice.issued_at,
-    )
+    """The notice as served: its stored allegations and bundle, never regenerated."""
+    return NoticeRead.model_validate(notice)
 
 
 async def disclosure_bundle(session: AsyncSession, *, case: Case) -> DisclosureBundleRead:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 RuleCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Statement = Annotated[
@@ -107,6 +107,9 @@ class DisclosureBundleRead(BaseModel):
 
 
 class NoticeRead(BaseModel):
+    """A notice as served. Read from a notice row (`model_validate(notice)`) it is the row's
+    stored allegations and bundle: what was served, never regenerated."""
+
     allegations: str | None = Field(description="The member's own words added to the notice")
     charges: list[AllegationRead] = Field(description="One allegation per charge, as served")
     evidence: list[EvidenceItemRead] = Field(
@@ -115,6 +118,22 @@ class NoticeRead(BaseModel):
     reply_due_on: date
     issued_by: uuid.UUID
     issued_at: datetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def as_served(cls, data: Any) -> Any:
+        if isinstance(data, dict) or not hasattr(data, "generated_allegations"):
+            return data
+        # A notice served before charges existed has only the member's words.
+        bundle = data.disclosure_bundle or {}
+        return {
+            "allegations": data.allegations,
+            "charges": data.generated_allegations or [],
+            "evidence": bundle.get("items", []),
+            "reply_due_on": data.reply_due_on,
+            "issued_by": data.issued_by,
+            "issued_at": data.issued_at,
+        }
 
 
 class ChargeFindingCreate(StrictInput):
