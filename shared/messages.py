@@ -83,6 +83,22 @@ class AllegedSubject(BaseModel):
     is_group_administrator: bool = False
 
 
+class ReportedEvidence(BaseModel):
+    """One evidence item of a report, as review may hold it: what it is and where it points,
+    never who captured it (that may be the reporter, whose identity stays in intake)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str
+    url: str | None = None
+    platform_post_id: str | None = None
+    author_handle: str | None = None
+    captured_at: datetime | None = None
+    description: str | None = None
+    # An uploaded snapshot of the post, held in intake's evidence store.
+    snapshot_file_id: uuid.UUID | None = None
+
+
 class ReportReceived(MessagePayload):
     message_type: ClassVar[str] = "report.received"
     consumers: ClassVar[tuple[Service, ...]] = ("review",)
@@ -96,6 +112,9 @@ class ReportReceived(MessagePayload):
     posted_at: datetime | None
     rules_alleged: list[str]
     evidence_count: int
+    # The report's evidence items in order, when the producer sends them; without them review
+    # knows the items only by their number (1..evidence_count after the reported post).
+    evidence: list[ReportedEvidence] | None = None
     # Opaque references (keyed hashes): review can test a conflict of interest without
     # learning who reported.
     reporter_ref: str
@@ -350,6 +369,11 @@ class DeterminationRecorded(MessagePayload):
     countersigned_by: uuid.UUID | None
     effective_on: date
     reported_at: datetime
+    # Set by producers that record a finding per charge: the rules of the charges found
+    # proved (empty for a cleared finding), and the penalty the unit recommends for a
+    # violation (a code of the penalties catalogue). Absent from older producers.
+    proved_rules: list[str] | None = None
+    recommended_penalty: str | None = None
 
 
 PermissionDecision = Literal["granted", "granted_with_conditions", "refused"]

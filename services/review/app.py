@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.review.appeals.router import router as appeals_router
 from services.review.cases.metrics import refresh_case_gauges
 from services.review.cases.router import router as cases_router
+from services.review.charges.router import router as charges_router
 from services.review.institutional_findings.router import router as institutional_findings_router
 from services.review.meetings.router import router as meetings_router
 from services.review.notices.router import router as notices_router
@@ -36,6 +37,7 @@ def create_app() -> FastAPI:
         readiness_checks={"rules catalogue": rules_replica_ready},
         routers=[
             cases_router,
+            charges_router,
             institutional_findings_router,
             permissions_router,
             units_router,

@@ -61,6 +61,11 @@ POLICY: dict[Route, frozenset[str]] = {
     ("review", "GET", "/v1/cases/{case_id}/extensions"): CASE_READERS,
     ("review", "POST", "/v1/cases/{case_id}/extensions/{extension_id}/decision"): CHAIR,
     ("review", "POST", "/v1/cases/{case_id}/notice"): ASSIGNEE,
+    ("review", "GET", "/v1/cases/{case_id}/notice/bundle"): CASE_READERS,
+    ("review", "GET", "/v1/cases/{case_id}/charges"): CASE_READERS,
+    ("review", "POST", "/v1/cases/{case_id}/charges"): ASSIGNEE,
+    ("review", "PATCH", "/v1/cases/{case_id}/charges/{charge_id}"): ASSIGNEE,
+    ("review", "POST", "/v1/cases/{case_id}/charges/{charge_id}/withdrawal"): ASSIGNEE,
     ("review", "POST", "/v1/cases/{case_id}/reply"): ASSIGNEE,
     ("review", "POST", "/v1/cases/{case_id}/hearing"): ASSIGNEE,
     ("review", "POST", "/v1/cases/{case_id}/determination"): ASSIGNEE,
@@ -135,6 +140,20 @@ REQUESTS: dict[Route, Callable[[], dict[str, Any]]] = {
         lambda: {"decision": "refused", "reason": STATEMENT}
     ),
     ("review", "POST", "/v1/cases/{case_id}/notice"): _json(lambda: {"allegations": STATEMENT}),
+    ("review", "POST", "/v1/cases/{case_id}/charges"): _json(
+        lambda: {
+            "rule": "CR1964-18",
+            "particulars": STATEMENT,
+            "evidence": [1],
+            "reason": STATEMENT,
+        }
+    ),
+    ("review", "PATCH", "/v1/cases/{case_id}/charges/{charge_id}"): _json(
+        lambda: {"particulars": STATEMENT, "reason": STATEMENT}
+    ),
+    ("review", "POST", "/v1/cases/{case_id}/charges/{charge_id}/withdrawal"): _json(
+        lambda: {"reason": STATEMENT}
+    ),
     ("review", "POST", "/v1/cases/{case_id}/reply"): _json(lambda: {"statement": STATEMENT}),
     ("review", "POST", "/v1/cases/{case_id}/hearing"): _json(
         lambda: {"waived": True, "reason": STATEMENT}

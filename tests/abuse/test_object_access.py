@@ -24,6 +24,7 @@ COVERED_PARAMETERS = frozenset(
         "evidence_file_id",
         "batch_id",
         "case_id",
+        "charge_id",
         "unit_id",
         "member_id",
         "record_id",
@@ -36,6 +37,10 @@ KNOWN_GAPS: dict[tuple[str, str, str], str] = {
     ("review", "GET", "/v1/cases/{case_id}/appeal"): (
         "the world holds no appealed case, so its owner reads 404 appeal-not-found; the role "
         "check is in S5 and foreign case ids are refused by the case's own routes"
+    ),
+    ("review", "GET", "/v1/cases/{case_id}/notice/bundle"): (
+        "the world's case has no notice served, so its owner reads 409 no-notice; the role "
+        "check is in S5 and the case is loaded by the same dependency as GET /v1/cases/{case_id}"
     ),
 }
 

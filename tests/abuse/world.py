@@ -92,6 +92,17 @@ async def assignee_of(sessionmaker: Sessionmaker, case_id: uuid.UUID) -> uuid.UU
     return assignee
 
 
+async def first_charge_of(sessionmaker: Sessionmaker, case_id: uuid.UUID) -> uuid.UUID:
+    async with sessionmaker() as session:
+        charge_id: uuid.UUID = (
+            await session.execute(
+                text("SELECT id FROM review.charge WHERE case_id = :id AND number = 1"),
+                {"id": case_id},
+            )
+        ).scalar_one()
+    return charge_id
+
+
 async def add_unit_member(
     sessionmaker: Sessionmaker, unit_id: uuid.UUID, label: str
 ) -> tuple[str, str]:
@@ -227,6 +238,7 @@ async def seed_organisation(sessionmaker: Sessionmaker, evidence_directory: str)
         notice_id=notice_id,
         extension_id=extension_id,
         case_id=str(case_id),
+        charge_id=str(await first_charge_of(sessionmaker, case_id)),
         permission_case_id=str(permission_case_id),
         unit_id=str(unit.id),
         member_id=spare_id,

@@ -23,7 +23,7 @@ from services.intake.settings import IntakeSettings
 from services.intake.submissions.status import start_status
 from shared.db import utcnow
 from shared.errors import FieldProblem, InvalidInput, NotFound
-from shared.messages import AllegedSubject, ReportReceived
+from shared.messages import AllegedSubject, ReportedEvidence, ReportReceived
 from shared.outbox import stage_message
 from shared.pseudonyms import pseudonym
 
@@ -139,6 +139,11 @@ async def accept_report(
             posted_at=report.posted_at,
             rules_alleged=report.rules_alleged,
             evidence_count=len(report_in.evidence),
+            # What review's charges rely on; never who captured it (possibly the reporter).
+            evidence=[
+                ReportedEvidence(**item.model_dump(exclude={"captured_by"}, mode="json"))
+                for item in report_in.evidence
+            ],
             reporter_ref=pseudonym(key, kind="employee", value=report_in.reporter.employee_ref),
             reporter_office_ref=pseudonym(key, kind="office", value=report_in.reporter.office),
             received_at=now,

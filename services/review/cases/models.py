@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -19,7 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.review.base import ReviewBase
@@ -80,10 +81,17 @@ class CaseEvent(ReviewBase):
 
 
 class Notice(ReviewBase):
+    """The notice served on the employee: generated from the charges (one allegation per
+    charge, with the evidence list and the reply deadline) and the redacted disclosure bundle
+    that goes with it, both kept as served; `allegations` holds the member's own words, if any.
+    Notices served before charges existed have only those words."""
+
     __tablename__ = "notice"
 
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case.id"), primary_key=True)
-    allegations: Mapped[str] = mapped_column(Text)
+    allegations: Mapped[str | None] = mapped_column(Text)
+    generated_allegations: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    disclosure_bundle: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     reply_due_on: Mapped[date] = mapped_column(Date)
     issued_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("member.id"))
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -141,6 +149,8 @@ class Determination(ReviewBase):
     finding: Mapped[str] = mapped_column(String(16))
     rules_cited: Mapped[list[str]] = mapped_column(ARRAY(String(64)))
     reasons: Mapped[str] = mapped_column(Text)
+    # A code of the penalties catalogue, when a charge was found proved.
+    recommended_penalty: Mapped[str | None] = mapped_column(String(64))
     recorded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("member.id"))
     recorded_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()

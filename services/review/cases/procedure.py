@@ -28,6 +28,8 @@ from services.review.cases.schemas import (
     ReplyCreate,
 )
 from services.review.catalogue.models import RuleReference
+from services.review.charges.findings import proved_rules, weigh_determination
+from services.review.charges.notice import generate_notice_content
 from services.review.institutional_findings.models import InstitutionalFinding
 from services.review.screening.gate import require_screen_to_proceed
 from services.review.settings import ReviewSettings
@@ -86,10 +88,16 @@ async def serve_notice(
     await move_case(
         session, case=case, target=CaseState.NOTICE_ISSUED, actor=member, reason="notice served"
     )
+    # Generated from the charges, which the move has just frozen; none: refused, rolled back.
+    allegations, bundle = await generate_notice_content(
+        session, case=case, served_at=case.updated_at
+    )
     days = await reply_window_days(session, case=case, settings=settings)
     notice = Notice(
         case_id=case.id,
         allegations=notice_in.allegations,
+        generated_allegations=allegations,
+        disclosure_bundle=bundle,
         reply_due_on=add_working_days(
             case.updated_at.date(), days, holidays=settings.public_holidays
         ),
@@ -259,34 +267,38 @@ async def record_determination(
     determination_in: DeterminationCreate,
     correlation_id: str,
 ) -> Determination:
-    """Record the assignee's finding, once notice, reply (or lapse) and hearing are behind the
-    case. A cleared finding is final at once; a violation waits for the chair's
+    """Record the assignee's finding on each charge, once notice, reply (or lapse) and hearing
+    are behind the case. A cleared finding is final at once; a violation waits for the chair's
     countersignature."""
     require_due_process_case(case)
     require_assignee(case, member)
-    not_alleged = [
-        FieldProblem(field=f"rules_cited.{index}", message=f"'{code}' was not alleged in this case")
-        for index, code in enumerate(determination_in.rules_cited)
-        if code not in case.rules_alleged
-    ]
-    if not_alleged:
-        raise InvalidInput("A finding may cite only rules alleged in the case.", errors=not_alleged)
+    verdict = await weigh_determination(
+        session,
+        case=case,
+        finding=determination_in.finding,
+        rules_cited=determination_in.rules_cited,
+        charges=determination_in.charges,
+        recommended_penalty=determination_in.recommended_penalty,
+    )
     await move_case(
         session,
         case=case,
         target=CaseState.DETERMINED,
         actor=member,
-        reason=f"finding recorded: {determination_in.finding}",
+        reason=f"finding recorded: {verdict.finding}",
     )
     determination = Determination(
         case_id=case.id,
-        finding=determination_in.finding,
-        rules_cited=list(dict.fromkeys(determination_in.rules_cited)),
+        finding=verdict.finding,
+        rules_cited=verdict.rules_cited,
         reasons=determination_in.reasons,
+        recommended_penalty=verdict.recommended_penalty,
         recorded_by=member.id,
         recorded_at=case.updated_at,
     )
     session.add(determination)
+    await session.flush()
+    session.add_all(verdict.charge_findings)
     await session.flush()
     if determination.finding == "cleared":
         await finalise_determination(
@@ -345,6 +357,8 @@ async def finalise_determination(
             countersigned_by=determination.countersigned_by,
             effective_on=(determination.countersigned_at or determination.recorded_at).date(),
             reported_at=case.reported_at,
+            proved_rules=await proved_rules(session, case=case),
+            recommended_penalty=determination.recommended_penalty,
         ),
         producer="review",
         correlation_id=correlation_id,

@@ -23,9 +23,11 @@ from services.review.cases.schemas import (
     HearingCreate,
     HearingRead,
     NoticeCreate,
-    NoticeRead,
     ReplyCreate,
 )
+from services.review.charges.errors import NoCharges
+from services.review.charges.notice import notice_read
+from services.review.charges.schemas import ChargeFindingRead, ChargeRead, EvidenceItemRead
 from services.review.institutional_findings.schemas import InstitutionalFindingRead
 from services.review.institutional_findings.service import finding_of
 from services.review.notices.service import deliver_notice, due_process_of
@@ -48,12 +50,36 @@ ACTION_ERRORS = responses_for(
     Unauthenticated, NotAssignee, CaseNotFound, IllegalTransition, InvalidInput
 )
 NOTICE_ERRORS = responses_for(
-    Unauthenticated, NotAssignee, CaseNotFound, IllegalTransition, ScreenRequired, InvalidInput
+    Unauthenticated,
+    NotAssignee,
+    CaseNotFound,
+    IllegalTransition,
+    ScreenRequired,
+    NoCharges,
+    InvalidInput,
 )
 
 
 def summary_of(case: Case, *, escalated_at: datetime | None) -> CaseSummary:
     return CaseSummary.model_validate(case).model_copy(update={"escalated_at": escalated_at})
+
+
+def charge_findings_read(record: service.CaseRecord) -> list[ChargeFindingRead]:
+    charges = {charge.id: charge for charge in record.charges}
+    return sorted(
+        (
+            ChargeFindingRead(
+                charge_id=finding.charge_id,
+                number=charges[finding.charge_id].number,
+                rule=charges[finding.charge_id].rule,
+                finding="proved" if finding.finding == "proved" else "not_proved",
+                reasons=finding.reasons,
+                evidence_relied_on=finding.evidence_relied_on,
+            )
+            for finding in record.charge_findings
+        ),
+        key=lambda finding: finding.number,
+    )
 
 
 async def read_case(session: DbSession, case: Case) -> CaseRead:
@@ -69,13 +95,17 @@ async def read_case(session: DbSession, case: Case) -> CaseRead:
         content_url=case.content_url,
         posted_at=case.posted_at,
         evidence_count=case.evidence_count,
-        notice=NoticeRead.model_validate(notice) if notice else None,
+        evidence=[EvidenceItemRead.model_validate(item) for item in record.evidence],
+        charges=[ChargeRead.model_validate(charge) for charge in record.charges],
+        notice=notice_read(notice) if notice else None,
         hearing=HearingRead.model_validate(hearing) if hearing else None,
         determination=(
             DeterminationRead(
                 finding=determination.finding,
                 rules_cited=determination.rules_cited,
                 reasons=determination.reasons,
+                charges=charge_findings_read(record),
+                recommended_penalty=determination.recommended_penalty,
                 recorded_by=determination.recorded_by,
                 recorded_at=determination.recorded_at,
                 countersigned_by=determination.countersigned_by,
@@ -142,9 +172,13 @@ async def serve_notice(
     settings: Settings,
     correlation_id: CorrelationIdHeader,
 ) -> CaseRead:
-    """Serve the notice of allegations; the reply window is counted in working days. Only once
-    the protected-disclosure screen let the charge go forward (409 naming that gate otherwise).
-    The notice, as this page shows it, goes to the department's portal for the employee."""
+    """Serve the notice generated from the case's standing charges: one allegation per charge
+    (rule, clause, what is alleged, the evidence it relies on), the evidence list, the reply
+    deadline in working days, and the redacted disclosure bundle (GET .../notice/bundle). The
+    member may add words of their own in `allegations`. Refused (409) without a charge, and
+    until the protected-disclosure screen let the charge go forward; the charges are frozen
+    from then on. The notice, as this page shows it, goes to the department's portal for the
+    employee."""
     served = await procedure.serve_notice(
         session,
         case=case,
@@ -204,7 +238,9 @@ async def record_determination(
     session: DbSession,
     correlation_id: CorrelationIdHeader,
 ) -> CaseRead:
-    """Record a finding with reasons, citing alleged rules. Only after notice, reply (or a
+    """Record a finding on each standing charge (`charges`: proved or not proved, reasons, the
+    evidence relied on among the charge's own) and, when any is proved, a recommended penalty
+    from the penalties catalogue; the case's finding follows. Only after notice, reply (or a
     lapsed window) and a hearing held or waived; a violation is final only once the chair
     countersigns."""
     await procedure.record_determination(

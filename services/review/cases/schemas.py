@@ -8,6 +8,13 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from services.review.charges.schemas import (
+    ChargeFindingCreate,
+    ChargeFindingRead,
+    ChargeRead,
+    EvidenceItemRead,
+    NoticeRead,
+)
 from services.review.institutional_findings.schemas import InstitutionalFindingRead
 from services.review.notices.schemas import DueProcessRead
 
@@ -23,8 +30,10 @@ class StrictInput(BaseModel):
 
 
 class NoticeCreate(StrictInput):
-    allegations: Statement = Field(
-        description="What is alleged, per rule, and the evidence relied on"
+    """The notice is generated from the case's charges; the member may add words of their own."""
+
+    allegations: Statement | None = Field(
+        default=None, description="The member's own words, added to the allegations generated"
     )
 
 
@@ -34,13 +43,29 @@ class ReplyCreate(StrictInput):
 
 
 class DeterminationCreate(StrictInput):
-    finding: Literal["violation", "cleared"]
-    rules_cited: list[RuleCode] = Field(
+    """A finding per charge (`charges`: every standing charge, proved or not proved, with
+    reasons and the evidence relied on) and, when any is proved, the `recommended_penalty`; the
+    case's finding follows from them. The whole-case form (`finding` and `rules_cited` without
+    `charges`) is kept for callers that predate charges."""
+
+    finding: Literal["violation", "cleared"] | None = Field(
+        default=None, description="Follows from the charges' findings; required without them"
+    )
+    rules_cited: list[RuleCode] | None = Field(
+        default=None,
         min_length=1,
         max_length=10,
-        description="Rules the finding rests on, from the case's alleged rules",
+        description="Whole-case form only: the charged rules the finding rests on",
     )
     reasons: Statement
+    charges: list[ChargeFindingCreate] | None = Field(
+        default=None, min_length=1, max_length=30, description="One finding per standing charge"
+    )
+    recommended_penalty: RuleCode | None = Field(
+        default=None,
+        description="A code of the penalties catalogue (E&D Rules 2020); required when a "
+        "charge is proved",
+    )
 
 
 class HearingCreate(StrictInput):
@@ -70,15 +95,6 @@ class CaseEventRead(BaseModel):
     occurred_at: datetime
 
 
-class NoticeRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    allegations: str
-    reply_due_on: date
-    issued_by: uuid.UUID
-    issued_at: datetime
-
-
 class HearingRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -97,6 +113,10 @@ class DeterminationRead(BaseModel):
     finding: str
     rules_cited: list[str]
     reasons: str
+    charges: list[ChargeFindingRead] = Field(
+        default_factory=list, description="The finding on each charge (none in the whole-case form)"
+    )
+    recommended_penalty: str | None = None
     recorded_by: uuid.UUID
     recorded_at: datetime
     countersigned_by: uuid.UUID | None
@@ -139,6 +159,12 @@ class CaseRead(CaseSummary, DueProcessRead):
     content_url: str | None
     posted_at: datetime | None
     evidence_count: int
+    evidence: list[EvidenceItemRead] = Field(
+        default_factory=list, description="The case's evidence items, by number"
+    )
+    charges: list[ChargeRead] = Field(
+        default_factory=list, description="Every charge, withdrawn ones marked"
+    )
     notice: NoticeRead | None
     hearing: HearingRead | None
     determination: DeterminationRead | None

@@ -26,6 +26,9 @@ from services.review.cases.models import (
     Hearing,
     Notice,
 )
+from services.review.charges.drafting import ReportedItems, draft_charges
+from services.review.charges.models import CaseEvidence, Charge, ChargeFinding
+from services.review.charges.repository import charges_of, evidence_of, findings_of
 from services.review.settings import ReviewSettings
 from services.review.triage.service import request_permission_check
 from services.review.units.models import Member, UnitJurisdiction
@@ -78,6 +81,7 @@ async def open_cases_for_report(
             session,
             case=case,
             reason="opened from a report",
+            evidence=report.evidence,
             settings=settings,
             correlation_id=correlation_id,
         )
@@ -98,12 +102,15 @@ async def open_case(
     case: Case,
     reason: str,
     details: Sequence[object] = (),
+    evidence: ReportedItems = None,
     settings: ReviewSettings,
     correlation_id: str,
 ) -> Case:
     """Record a new case (in state received, built by its kind's opener) with its opening
-    event and its kind's own detail rows, then assign it at once when an eligible member exists
-    and tell intake. Every kind of case is opened here, so every kind is assigned alike."""
+    event and its kind's own detail rows, and draft its evidence items and charges (from its
+    rules alleged, and the report's `evidence` items when given), then assign it at once when
+    an eligible member exists and tell intake. Every kind of case is opened here, so every
+    kind is assigned alike."""
     session.add(case)
     session.add(
         CaseEvent(
@@ -117,6 +124,7 @@ async def open_case(
     await session.flush()
     session.add_all(details)
     await session.flush()
+    await draft_charges(session, case=case, reported=evidence)
     if case.unit_id is not None and await assign_case(session, case=case, settings=settings):
         await announce_status(session, case=case, status="assigned", correlation_id=correlation_id)
     return case
@@ -250,6 +258,9 @@ class CaseRecord:
     notice: Notice | None
     hearing: Hearing | None
     determination: Determination | None
+    evidence: list[CaseEvidence]
+    charges: list[Charge]
+    charge_findings: list[ChargeFinding]
 
 
 async def case_record(session: AsyncSession, *, case: Case) -> CaseRecord:
@@ -260,4 +271,7 @@ async def case_record(session: AsyncSession, *, case: Case) -> CaseRecord:
         notice=await session.get(Notice, case.id),
         hearing=await session.get(Hearing, case.id),
         determination=await session.get(Determination, case.id),
+        evidence=await evidence_of(session, case=case),
+        charges=await charges_of(session, case=case),
+        charge_findings=await findings_of(session, case=case),
     )

@@ -4,7 +4,7 @@ extras (representative, attachments, hearing asked for) and extensions of the re
 reply may come through the portal with no member recording it.
 
 Revision ID: review_0009
-Revises: review_0007
+Revises: review_0008
 Create Date: 2026-12-01 02:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "review_0009"
-down_revision: str | None = "review_0007"
+down_revision: str | None = "review_0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
