@@ -23,11 +23,13 @@ from services.review.base import SCHEMA
 from services.review.cases.assignment import INVESTIGATING_ROLES
 from services.review.cases.assignment_service import OPEN
 from services.review.cases.deadlines import overdue_before
-from services.review.cases.history import announce_state
+from services.review.cases.history import portal_status
 from services.review.cases.lifecycle import CaseState, states_leading_to
 from services.review.cases.models import Case
 from services.review.settings import ReviewSettings
 from services.review.units.models import Member
+from shared.messages import CaseStatusChanged
+from shared.outbox import stage_selected_messages
 
 
 def stage_deadlines(settings: ReviewSettings) -> dict[CaseState, int]:
@@ -94,6 +96,17 @@ LAPSE_REPLY_WINDOWS = text(
 )
 
 
+# case.status_changed's payload for each lapsed case, built by the database from the rows the
+# lapse has just written (the fields of shared.messages.CaseStatusChanged).
+LAPSED_CASE_PAYLOADS = f"""
+    SELECT jsonb_build_object(
+        'submission_id', c.submission_id, 'case_id', c.id, 'status', c.state,
+        'changed_at', c.updated_at
+    ) AS payload
+    FROM {SCHEMA}."case" AS c WHERE c.id = ANY(CAST(:ids AS uuid[]))
+"""
+
+
 async def lapse_reply_windows(
     session: AsyncSession, *, today: date, now: datetime, correlation_id: str, limit: int = 500
 ) -> list[uuid.UUID]:
@@ -101,7 +114,8 @@ async def lapse_reply_windows(
     'reply_window_lapsed', each with a system event naming the date, and announce it.
 
     The states a lapse may start from come from the life cycle's table, so the sweep can
-    never make a move the procedure does not allow.
+    never make a move the procedure does not allow. The announcements are staged by one
+    statement, whatever the number of cases (a sweep after an outage may lapse thousands).
     """
     lapsed = CaseState.REPLY_WINDOW_LAPSED
     ids = list(
@@ -118,15 +132,19 @@ async def lapse_reply_windows(
             )
         ).scalars()
     )
-    if ids:
-        moved = await session.scalars(
-            select(Case).where(Case.id.in_(ids)).execution_options(populate_existing=True)
+    if ids and portal_status(lapsed) is not None:
+        await stage_selected_messages(
+            session,
+            payload_type=CaseStatusChanged,
+            payloads=LAPSED_CASE_PAYLOADS,
+            params={"ids": ids},
+            producer="review",
+            correlation_id=correlation_id,
         )
-        for case in moved:
-            await announce_state(session, case=case, correlation_id=correlation_id)
-        await session.flush()
     return ids
 
+
+SWEEP_WORK_MEM = "64MB"
 
 ESCALATE_OVERDUE_CASES = text(
     f"""
@@ -178,6 +196,9 @@ async def escalate_overdue_cases(
     escalation is recorded once per case and state (the chair's list filters on it) and the
     case's history says why. The case row itself is not written: the record is the flag."""
     cutoffs = stage_cutoffs(settings, today=today)
+    # After an outage tens of thousands of cases may be due at once: sort them in memory
+    # rather than in temporary files (for this transaction only).
+    await session.execute(text(f"SET LOCAL work_mem = '{SWEEP_WORK_MEM}'"))
     return list(
         (
             await session.execute(
