@@ -120,7 +120,9 @@ async def stage_messages(
                 "(message_id, destination, message_type, envelope) "
                 "VALUES (:message_id, :destination, :message_type, CAST(:envelope AS JSONB))"
             ),
-            rows,
+            # One row as a plain statement, as before batches existed; several as one
+            # executemany.
+            rows[0] if len(rows) == 1 else rows,
         )
     return envelopes
 
