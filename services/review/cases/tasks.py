@@ -63,7 +63,9 @@ async def assign_opened_cases(resources: WorkerResources) -> None:
     a batch per transaction, until no unit is left that another assigner is not already
     working (that one looks again when it lets go, so no case is left behind)."""
     settings = review_settings(resources)
-    while True:
+    # Bounded, so that a steady stream never keeps one job running past its timeout: a
+    # backlog beyond it is left to the next message's assigner, or the waiting-case sweep.
+    for _ in range(SWEEP_MAX_BATCHES):
         async with unit_of_work(resources.sessionmaker) as session:
             unit_id = await claim_unit_awaiting_assignment(session)
             if unit_id is None:
