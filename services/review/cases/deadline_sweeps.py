@@ -29,7 +29,7 @@ from services.review.cases.models import Case
 from services.review.settings import ReviewSettings
 from services.review.units.models import Member
 from shared.messages import CaseStatusChanged
-from shared.outbox import stage_selected_messages
+from shared.outbox import stage_messages
 
 
 def stage_deadlines(settings: ReviewSettings) -> dict[CaseState, int]:
@@ -82,7 +82,7 @@ LAPSE_REPLY_WINDOWS = text(
         UPDATE {SCHEMA}."case" AS c
         SET state = CAST(:lapsed AS text), updated_at = CAST(:now AS timestamptz)
         FROM due WHERE c.id = due.id
-        RETURNING c.id
+        RETURNING c.id, c.submission_id, c.updated_at
     ), noted AS (
         INSERT INTO {SCHEMA}.case_event
             (case_id, from_state, to_state, actor_member_id, reason, occurred_at)
@@ -91,20 +91,9 @@ LAPSE_REPLY_WINDOWS = text(
                CAST(:now AS timestamptz)
         FROM due
     )
-    SELECT id FROM moved
+    SELECT id, submission_id, updated_at FROM moved
     """
 )
-
-
-# case.status_changed's payload for each lapsed case, built by the database from the rows the
-# lapse has just written (the fields of shared.messages.CaseStatusChanged).
-LAPSED_CASE_PAYLOADS = f"""
-    SELECT jsonb_build_object(
-        'submission_id', c.submission_id, 'case_id', c.id, 'status', c.state,
-        'changed_at', c.updated_at
-    ) AS payload
-    FROM {SCHEMA}."case" AS c WHERE c.id = ANY(CAST(:ids AS uuid[]))
-"""
 
 
 async def lapse_reply_windows(
@@ -118,30 +107,38 @@ async def lapse_reply_windows(
     statement, whatever the number of cases (a sweep after an outage may lapse thousands).
     """
     lapsed = CaseState.REPLY_WINDOW_LAPSED
-    ids = list(
-        (
-            await session.execute(
-                LAPSE_REPLY_WINDOWS,
-                {
-                    "from_states": sorted(states_leading_to(lapsed)),
-                    "lapsed": lapsed.value,
-                    "today": today,
-                    "now": now,
-                    "limit": limit,
-                },
-            )
-        ).scalars()
-    )
-    if ids and portal_status(lapsed) is not None:
-        await stage_selected_messages(
-            session,
-            payload_type=CaseStatusChanged,
-            payloads=LAPSED_CASE_PAYLOADS,
-            params={"ids": ids},
-            producer="review",
-            correlation_id=correlation_id,
+    moved = (
+        await session.execute(
+            LAPSE_REPLY_WINDOWS,
+            {
+                "from_states": sorted(states_leading_to(lapsed)),
+                "lapsed": lapsed.value,
+                "today": today,
+                "now": now,
+                "limit": limit,
+            },
         )
-    return ids
+    ).all()
+    status = portal_status(lapsed)
+    if moved and status is not None:
+        # From the rows the lapse returned: no case is loaded again.
+        await stage_messages(
+            session,
+            [
+                (
+                    CaseStatusChanged(
+                        submission_id=row.submission_id,
+                        case_id=row.id,
+                        status=status,
+                        changed_at=row.updated_at,
+                    ),
+                    correlation_id,
+                )
+                for row in moved
+            ],
+            producer="review",
+        )
+    return [row.id for row in moved]
 
 
 SWEEP_WORK_MEM = "64MB"
