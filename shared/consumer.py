@@ -71,14 +71,23 @@ class WorkerResources:
 
 
 HandlerFn = Callable[[AsyncSession, PayloadT, Envelope], Awaitable[None]]
+AfterCommitFn = Callable[[WorkerResources], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class MessageHandler(Generic[PayloadT]):
-    """Binds one message type to the function that applies its effect."""
+    """Binds one message type to the function that applies its effect.
+
+    `after_commit`, if given, runs once the effect is committed (and again for a redelivered
+    copy, so a worker lost between the two only delays it): work that must see the effect
+    committed, such as a batch over what several messages left behind. It opens its own
+    transactions and must be safe to run any number of times. If it fails, the message is
+    retried as if the handler had failed.
+    """
 
     payload_type: type[PayloadT]
     handle: HandlerFn[PayloadT]
+    after_commit: AfterCommitFn | None = None
 
 
 class PoisonMessage(Exception):
@@ -177,13 +186,17 @@ def consumer_function(handler: MessageHandler[Any], *, timeout_seconds: int) -> 
                 service=resources.service,
             ) as span:
                 async with unit_of_work(resources.sessionmaker) as session:
-                    if not await claim_message(
+                    duplicate = not await claim_message(
                         session, service=resources.service, envelope=envelope
-                    ):
-                        log.info("message already processed")
-                        span.set_attribute("conduct.duplicate", True)
-                        return "duplicate"
-                    await handler.handle(session, payload, envelope)
+                    )
+                    if not duplicate:
+                        await handler.handle(session, payload, envelope)
+                if handler.after_commit is not None:
+                    await handler.after_commit(resources)
+                if duplicate:
+                    log.info("message already processed")
+                    span.set_attribute("conduct.duplicate", True)
+                    return "duplicate"
             log.info("message processed")
             return "processed"
         except PoisonMessage as exc:

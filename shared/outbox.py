@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -78,27 +79,52 @@ async def stage_message(
     correlation_id: str,
 ) -> Envelope:
     """Write the message into the producer's outbox, in the caller's transaction."""
-    envelope = Envelope.wrap(
-        payload,
-        producer=producer,
-        correlation_id=correlation_id,
-        trace_context=current_trace_context(),
-    )
-    for destination in payload.consumers:
+    (envelope,) = await stage_messages(session, [(payload, correlation_id)], producer=producer)
+    return envelope
+
+
+async def stage_messages(
+    session: AsyncSession,
+    messages: Sequence[tuple[MessagePayload, str]],
+    *,
+    producer: Service,
+) -> list[Envelope]:
+    """Write these messages (each a payload and its correlation id) into the producer's
+    outbox, in the caller's transaction, with one statement executed for all their rows: a
+    batch of cases announced together costs one round trip, not one per case."""
+    trace_context = current_trace_context()
+    payloads = [payload for payload, _ in messages]
+    envelopes = [
+        Envelope.wrap(
+            payload,
+            producer=producer,
+            correlation_id=correlation_id,
+            trace_context=trace_context,
+        )
+        for payload, correlation_id in messages
+    ]
+    rows = [
+        {
+            "message_id": envelope.message_id,
+            "destination": destination,
+            "message_type": envelope.type,
+            "envelope": envelope.model_dump_json(),
+        }
+        for payload, envelope in zip(payloads, envelopes, strict=True)
+        for destination in payload.consumers
+    ]
+    if rows:
         await session.execute(
             text(
                 f"INSERT INTO {producer}.outbox_message "
                 "(message_id, destination, message_type, envelope) "
                 "VALUES (:message_id, :destination, :message_type, CAST(:envelope AS JSONB))"
             ),
-            {
-                "message_id": envelope.message_id,
-                "destination": destination,
-                "message_type": envelope.type,
-                "envelope": envelope.model_dump_json(),
-            },
+            # One row as a plain statement, as before batches existed; several as one
+            # executemany.
+            rows[0] if len(rows) == 1 else rows,
         )
-    return envelope
+    return envelopes
 
 
 class OutboxRelay:

@@ -35,6 +35,9 @@ from shared.tracing import configure_tracing, shutdown_tracing
 
 logger = structlog.get_logger(__name__)
 
+# Jobs one worker runs at once.
+MAX_JOBS = 20
+
 StartupHook = Callable[[dict[str, Any]], Awaitable[None]]
 
 
@@ -51,7 +54,13 @@ def worker_settings(
     async def on_startup(ctx: dict[str, Any]) -> None:
         configure_logging(level=settings.log_level, json_lines=settings.log_json)
         configure_tracing(service=service, settings=settings)
-        engine = create_engine(settings, application_name=f"{service}-worker")
+        # Each of the MAX_JOBS jobs running at once holds one connection: a pool that keeps
+        # fewer closes and reopens connections (and re-prepares statements) all through a burst.
+        pool_size = max(settings.database_pool_size, MAX_JOBS)
+        engine = create_engine(
+            settings.model_copy(update={"database_pool_size": pool_size}),
+            application_name=f"{service}-worker",
+        )
         sessionmaker = create_sessionmaker(engine)
         ctx["engine"] = engine
         ctx["resources"] = WorkerResources(
@@ -101,7 +110,7 @@ def worker_settings(
         # Our consumer dead-letters at delivery_attempts; arq's own cap sits just above it.
         "max_tries": settings.delivery_attempts + 1,
         "keep_result": RESULT_RETENTION_SECONDS,
-        "max_jobs": 20,
+        "max_jobs": MAX_JOBS,
         "poll_delay": settings.worker_poll_seconds,
         "health_check_interval": 10,
         "allow_abort_jobs": False,

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from shared.db import create_engine, create_sessionmaker
 from shared.messages import SERVICES, Envelope, Service
 from shared.outbox import OutboxRelay
-from shared.queue import job_id, queue_name
+from shared.queue import create_queue_pool, job_id, queue_name
 from shared.settings import ServiceSettings
 
 
@@ -62,8 +62,14 @@ async def relay_outboxes(sessionmaker: async_sessionmaker[AsyncSession], queue: 
 
 async def run_workers(service: Service, queue: ArqRedis, *, count: int) -> int:
     """Run `count` workers of one service at once until its queue is empty (each with its own
-    engine, as separate processes would have); returns jobs completed by all."""
-    done = await asyncio.gather(*(run_worker(service, queue) for _ in range(count)))
+    engine and Redis connections, as separate processes would have); returns jobs completed by
+    all. (Not on `queue`'s connections: a worker closes its pool when it stops, which would cut
+    off the others still finishing their last jobs if they shared one.)"""
+
+    async def one_worker() -> int:
+        return await run_worker(service, await create_queue_pool(ServiceSettings()))
+
+    done = await asyncio.gather(*(one_worker() for _ in range(count)))
     return sum(done)
 
 

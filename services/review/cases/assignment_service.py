@@ -11,20 +11,21 @@ submitter's status never goes backwards because the case changed hands.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.review.base import SCHEMA
 from services.review.cases.assignment import (
     INVESTIGATING_ROLES,
     Candidate,
     CaseParties,
     choose_assignee,
 )
-from services.review.cases.history import announce_status, move_case, note_on_case
+from services.review.cases.history import announce_statuses, move_case, note_on_case
 from services.review.cases.lifecycle import FINISHED_STATES, CaseState
 from services.review.cases.models import Case, Determination
 from services.review.roster.service import supervisors_of
@@ -120,6 +121,7 @@ class UnitRoster:
             member.last_assigned_at = at
         case.assignee_id = member.id if member else None
         case.updated_at = at
+        case.awaiting_assignment_for = None
         return Handover(
             case_id=case.id, from_member_id=previous, to_member_id=member.id if member else None
         )
@@ -196,10 +198,8 @@ async def assign_waiting_cases(
     limit: int = 1000,
 ) -> list[Handover]:
     """Hand the unit's waiting cases (open, nobody holding them), oldest first, to eligible
-    members. A case nobody may take (every member conflicted) keeps waiting; the rest go on.
-
-    A case still in 'received' moves to 'assigned' and the portal hears of it; a case that
-    went back to the queue mid-procedure keeps its state and only changes hands.
+    members. A case nobody may take (every member conflicted) keeps waiting; the rest go on
+    (see `hand_out`).
     """
     roster = await lock_roster(session, unit_id=unit_id)
     if not roster.anyone_can_investigate():
@@ -217,10 +217,35 @@ async def assign_waiting_cases(
             )
         ).all()
     )
-    deciders = await earlier_deciders(session, case_ids=[case.id for case in waiting])
-    chains = await roster.chains_of_command(session, cases=waiting)
+    return await hand_out(
+        session,
+        roster=roster,
+        cases=[(case, correlation_id) for case in waiting],
+        settings=settings,
+        actor=actor,
+        why="from the unit's queue by the load rule",
+    )
+
+
+async def hand_out(
+    session: AsyncSession,
+    *,
+    roster: UnitRoster,
+    cases: Sequence[tuple[Case, str]],
+    settings: ReviewSettings,
+    actor: Member | None,
+    why: str,
+) -> list[Handover]:
+    """Hand each of these waiting cases (each with the correlation id its announcement
+    carries), in order, to the member the load rule picks, the load counted afresh after each.
+    A case still in 'received' moves to 'assigned' and the portal hears of it (all in one
+    statement); a case that went back to the queue mid-procedure keeps its state and only
+    changes hands. A case nobody may take keeps waiting."""
+    deciders = await earlier_deciders(session, case_ids=[case.id for case, _ in cases])
+    chains = await roster.chains_of_command(session, cases=[case for case, _ in cases])
     handovers: list[Handover] = []
-    for case in waiting:
+    announced: list[tuple[Case, str]] = []
+    for case, correlation_id in cases:
         member = roster.choose(
             case,
             settings=settings,
@@ -229,30 +254,88 @@ async def assign_waiting_cases(
         )
         if member is None:
             continue
+        reason = f"assigned to member {member.id} {why}"
         if case.state == CaseState.RECEIVED:
             await move_case(
-                session,
-                case=case,
-                target=CaseState.ASSIGNED,
-                actor=actor,
-                reason=f"assigned to member {member.id} from the unit's queue by the load rule",
+                session, case=case, target=CaseState.ASSIGNED, actor=actor, reason=reason
             )
             handovers.append(roster.hand(case=case, member=member, at=case.updated_at))
-            await announce_status(
-                session, case=case, status="assigned", correlation_id=correlation_id
-            )
+            announced.append((case, correlation_id))
         else:
             now = utcnow()
-            note_on_case(
-                session,
-                case=case,
-                actor=actor,
-                reason=f"assigned to member {member.id} from the unit's queue by the load rule",
-                at=now,
-            )
+            note_on_case(session, case=case, actor=actor, reason=reason, at=now)
             handovers.append(roster.hand(case=case, member=member, at=now))
+    await announce_statuses(session, cases=announced, status="assigned")
     await session.flush()
     return handovers
+
+
+# The advisory-lock class of the per-unit assigner; the second key is a hash of the unit's id.
+# Two units sharing a hash only take turns.
+ASSIGNER_LOCK_CLASS = 0x5241
+
+CLAIM_UNIT_AWAITING_ASSIGNMENT = text(
+    f"""
+    WITH awaiting AS MATERIALIZED (
+        SELECT DISTINCT unit_id FROM {SCHEMA}."case"
+        WHERE awaiting_assignment_for IS NOT NULL AND unit_id IS NOT NULL
+    )
+    SELECT unit_id FROM awaiting
+    WHERE pg_try_advisory_xact_lock(:lock_class, hashtext(CAST(unit_id AS text)))
+    LIMIT 1
+    """
+)
+
+
+async def claim_unit_awaiting_assignment(session: AsyncSession) -> uuid.UUID | None:
+    """A unit holding cases that await assignment and that no other assigner is working,
+    claimed until this transaction ends; None when there is none to claim.
+
+    Never waits: a unit being worked is skipped, because its assigner looks again after it
+    lets go and so finds every case committed before then. That is what lets many workers
+    open cases at once while one of them assigns a whole batch under one roster lock.
+    """
+    unit_id: uuid.UUID | None = await session.scalar(
+        CLAIM_UNIT_AWAITING_ASSIGNMENT, {"lock_class": ASSIGNER_LOCK_CLASS}
+    )
+    return unit_id
+
+
+async def assign_awaiting_cases(
+    session: AsyncSession, *, unit_id: uuid.UUID, settings: ReviewSettings, limit: int = 500
+) -> int:
+    """Apply the load rule to up to `limit` of the unit's cases awaiting assignment (oldest
+    first) under one roster lock, each announced with its own message's correlation id.
+    Returns how many cases were taken: assigned, or left waiting in the unit's queue when
+    nobody may take them (the waiting-case sweep tries those again later)."""
+    roster = await lock_roster(session, unit_id=unit_id)
+    awaiting = list(
+        (
+            await session.scalars(
+                select(Case)
+                .where(Case.unit_id == unit_id, Case.awaiting_assignment_for.is_not(None))
+                .order_by(Case.opened_at, Case.id)
+                .limit(limit)
+                # A case another transaction holds (a chair reading it) is taken next time.
+                .with_for_update(skip_locked=True)
+                .execution_options(populate_existing=True)
+            )
+        ).all()
+    )
+    batch = [(case, case.awaiting_assignment_for or "") for case in awaiting]
+    for case in awaiting:
+        case.awaiting_assignment_for = None
+    if batch and roster.anyone_can_investigate():
+        await hand_out(
+            session,
+            roster=roster,
+            cases=batch,
+            settings=settings,
+            actor=None,
+            why="by the load rule",
+        )
+    await session.flush()
+    return len(awaiting)
 
 
 async def hand_over_open_cases(

@@ -23,11 +23,13 @@ from services.review.base import SCHEMA
 from services.review.cases.assignment import INVESTIGATING_ROLES
 from services.review.cases.assignment_service import OPEN
 from services.review.cases.deadlines import overdue_before
-from services.review.cases.history import announce_state
+from services.review.cases.history import portal_status
 from services.review.cases.lifecycle import CaseState, states_leading_to
 from services.review.cases.models import Case
 from services.review.settings import ReviewSettings
 from services.review.units.models import Member
+from shared.messages import CaseStatusChanged
+from shared.outbox import stage_messages
 
 
 def stage_deadlines(settings: ReviewSettings) -> dict[CaseState, int]:
@@ -85,7 +87,7 @@ LAPSE_REPLY_WINDOWS = text(
         UPDATE {SCHEMA}."case" AS c
         SET state = CAST(:lapsed AS text), updated_at = CAST(:now AS timestamptz)
         FROM due WHERE c.id = due.id
-        RETURNING c.id
+        RETURNING c.id, c.submission_id, c.updated_at
     ), noted AS (
         INSERT INTO {SCHEMA}.case_event
             (case_id, from_state, to_state, actor_member_id, reason, occurred_at)
@@ -94,7 +96,7 @@ LAPSE_REPLY_WINDOWS = text(
                CAST(:now AS timestamptz)
         FROM due
     )
-    SELECT id FROM moved
+    SELECT id, submission_id, updated_at FROM moved
     """
 )
 
@@ -106,32 +108,45 @@ async def lapse_reply_windows(
     'reply_window_lapsed', each with a system event naming the date, and announce it.
 
     The states a lapse may start from come from the life cycle's table, so the sweep can
-    never make a move the procedure does not allow.
+    never make a move the procedure does not allow. The announcements are staged by one
+    statement, whatever the number of cases (a sweep after an outage may lapse thousands).
     """
     lapsed = CaseState.REPLY_WINDOW_LAPSED
-    ids = list(
-        (
-            await session.execute(
-                LAPSE_REPLY_WINDOWS,
-                {
-                    "from_states": sorted(states_leading_to(lapsed)),
-                    "lapsed": lapsed.value,
-                    "today": today,
-                    "now": now,
-                    "limit": limit,
-                },
-            )
-        ).scalars()
-    )
-    if ids:
-        moved = await session.scalars(
-            select(Case).where(Case.id.in_(ids)).execution_options(populate_existing=True)
+    moved = (
+        await session.execute(
+            LAPSE_REPLY_WINDOWS,
+            {
+                "from_states": sorted(states_leading_to(lapsed)),
+                "lapsed": lapsed.value,
+                "today": today,
+                "now": now,
+                "limit": limit,
+            },
         )
-        for case in moved:
-            await announce_state(session, case=case, correlation_id=correlation_id)
-        await session.flush()
-    return ids
+    ).all()
+    status = portal_status(lapsed)
+    if moved and status is not None:
+        # From the rows the lapse returned: no case is loaded again.
+        await stage_messages(
+            session,
+            [
+                (
+                    CaseStatusChanged(
+                        submission_id=row.submission_id,
+                        case_id=row.id,
+                        status=status,
+                        changed_at=row.updated_at,
+                    ),
+                    correlation_id,
+                )
+                for row in moved
+            ],
+            producer="review",
+        )
+    return [row.id for row in moved]
 
+
+SWEEP_WORK_MEM = "64MB"
 
 ESCALATE_OVERDUE_CASES = text(
     f"""
@@ -183,6 +198,9 @@ async def escalate_overdue_cases(
     escalation is recorded once per case and state (the chair's list filters on it) and the
     case's history says why. The case row itself is not written: the record is the flag."""
     cutoffs = stage_cutoffs(settings, today=today)
+    # After an outage tens of thousands of cases may be due at once: sort them in memory
+    # rather than in temporary files (for this transaction only).
+    await session.execute(text(f"SET LOCAL work_mem = '{SWEEP_WORK_MEM}'"))
     return list(
         (
             await session.execute(

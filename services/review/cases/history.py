@@ -5,6 +5,7 @@ should see is announced through the outbox in the same transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import cast, get_args
 
@@ -16,7 +17,7 @@ from services.review.cases.models import Case, CaseEvent
 from services.review.units.models import Member
 from shared.db import utcnow
 from shared.messages import CaseStatusChanged, SubmissionStatus
-from shared.outbox import stage_message
+from shared.outbox import stage_message, stage_messages
 
 # The statuses the case.status_changed contract carries: a state outside it is not announced.
 CONTRACT_STATUSES = frozenset(get_args(SubmissionStatus))
@@ -101,6 +102,31 @@ async def announce_status(
         ),
         producer="review",
         correlation_id=correlation_id,
+    )
+
+
+async def announce_statuses(
+    session: AsyncSession,
+    *,
+    cases: Sequence[tuple[Case, str]],
+    status: SubmissionStatus,
+) -> None:
+    """`announce_status` for many cases (each with its correlation id) in one statement."""
+    await stage_messages(
+        session,
+        [
+            (
+                CaseStatusChanged(
+                    submission_id=case.submission_id,
+                    case_id=case.id,
+                    status=status,
+                    changed_at=case.updated_at,
+                ),
+                correlation_id,
+            )
+            for case, correlation_id in cases
+        ],
+        producer="review",
     )
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -35,6 +36,13 @@ class Case(ReviewBase):
         UniqueConstraint("submission_id", "subject_position"),
         # The deadline scan looks for cases in a given state untouched since a cut-off.
         Index(None, "state", "updated_at"),
+        # The assigner finds the few cases whose load rule is still to be applied.
+        Index(
+            "ix_case_awaiting_assignment",
+            "unit_id",
+            "opened_at",
+            postgresql_where=text("awaiting_assignment_for IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -62,6 +70,10 @@ class Case(ReviewBase):
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     # Last touched: a move, or a change of hands. Stage deadlines count from here.
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # While the load rule is still to be applied to a case opened by a message: the message's
+    # correlation id, carried on to the case's announcement. The assigner that runs after the
+    # message's commit takes such cases in batches per unit and clears it.
+    awaiting_assignment_for: Mapped[str | None] = mapped_column(Text)
 
 
 class CaseEvent(ReviewBase):

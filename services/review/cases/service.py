@@ -47,9 +47,16 @@ async def unit_for_organisation(session: AsyncSession, organisation_code: str) -
 
 
 async def open_cases_for_report(
-    session: AsyncSession, *, report: ReportReceived, settings: ReviewSettings, correlation_id: str
+    session: AsyncSession,
+    *,
+    report: ReportReceived,
+    settings: ReviewSettings,
+    correlation_id: str,
+    assign_after_commit: bool = False,
 ) -> list[Case]:
-    """One case per subject, assigned at once when an eligible member exists."""
+    """One case per subject, assigned at once when an eligible member exists (or, with
+    `assign_after_commit`, by the assigner that runs after this transaction: see
+    `open_case`)."""
     unit_id = await unit_for_organisation(session, report.department)
     cases: list[Case] = []
     for position, subject in enumerate(report.subjects):
@@ -84,6 +91,7 @@ async def open_cases_for_report(
             evidence=report.evidence,
             settings=settings,
             correlation_id=correlation_id,
+            assign_after_commit=assign_after_commit,
         )
         await request_permission_check(
             session,
@@ -105,12 +113,21 @@ async def open_case(
     evidence: ReportedItems = None,
     settings: ReviewSettings,
     correlation_id: str,
+    assign_after_commit: bool = False,
 ) -> Case:
     """Record a new case (in state received, built by its kind's opener) with its opening
     event and its kind's own detail rows, and draft its evidence items and charges (from its
     rules alleged, and the report's `evidence` items when given), then assign it at once when
     an eligible member exists and tell intake. Every kind of case is opened here, so every
-    kind is assigned alike."""
+    kind is assigned alike.
+
+    With `assign_after_commit` the case is only marked as awaiting assignment, and the caller
+    runs the unit's assigner once this transaction has committed (`assign_awaiting_cases`, as
+    the message consumers do): many cases opened at once are then assigned in batches under one
+    roster lock each, rather than one lock per case, by the same rule. A case the assigner
+    never reached (its worker died in between) is taken by the waiting-case sweep."""
+    if assign_after_commit and case.unit_id is not None:
+        case.awaiting_assignment_for = correlation_id
     session.add(case)
     session.add(
         CaseEvent(
@@ -125,6 +142,8 @@ async def open_case(
     session.add_all(details)
     await session.flush()
     await draft_charges(session, case=case, reported=evidence)
+    if assign_after_commit:
+        return case
     if case.unit_id is not None and await assign_case(session, case=case, settings=settings):
         await announce_status(session, case=case, status="assigned", correlation_id=correlation_id)
     return case

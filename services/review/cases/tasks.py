@@ -10,7 +10,11 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.review.cases.assignment_service import assign_waiting_cases
+from services.review.cases.assignment_service import (
+    assign_awaiting_cases,
+    assign_waiting_cases,
+    claim_unit_awaiting_assignment,
+)
 from services.review.cases.closing import close_unappealed_violations
 from services.review.cases.deadline_sweeps import (
     escalate_overdue_cases,
@@ -37,7 +41,11 @@ async def open_report_cases(
     session: AsyncSession, report: ReportReceived, envelope: Envelope
 ) -> None:
     await open_cases_for_report(
-        session, report=report, settings=get_settings(), correlation_id=envelope.correlation_id
+        session,
+        report=report,
+        settings=get_settings(),
+        correlation_id=envelope.correlation_id,
+        assign_after_commit=True,
     )
 
 
@@ -47,13 +55,34 @@ async def close_recorded_case(
     await mark_recorded(session, record=record, correlation_id=envelope.correlation_id)
 
 
-on_report_received = MessageHandler(ReportReceived, open_report_cases)
-on_record_created = MessageHandler(RecordCreated, close_recorded_case)
-
-
 def review_settings(resources: WorkerResources) -> ReviewSettings:
     settings = resources.settings
     return settings if isinstance(settings, ReviewSettings) else get_settings()
+
+
+async def assign_opened_cases(resources: WorkerResources) -> None:
+    """After a message that opened cases has committed: assign every unit's awaiting cases,
+    a batch per transaction, until no unit is left that another assigner is not already
+    working (that one looks again when it lets go, so no case is left behind)."""
+    settings = review_settings(resources)
+    # Bounded, so that a steady stream never keeps one job running past its timeout: a
+    # backlog beyond it is left to the next message's assigner, or the waiting-case sweep.
+    for _ in range(SWEEP_MAX_BATCHES):
+        async with unit_of_work(resources.sessionmaker) as session:
+            unit_id = await claim_unit_awaiting_assignment(session)
+            if unit_id is None:
+                return
+            taken = await assign_awaiting_cases(session, unit_id=unit_id, settings=settings)
+        if not taken:
+            # Every awaiting case was held by another transaction: the next message's
+            # assigner, or the waiting-case sweep, takes them.
+            return
+
+
+on_report_received = MessageHandler(
+    ReportReceived, open_report_cases, after_commit=assign_opened_cases
+)
+on_record_created = MessageHandler(RecordCreated, close_recorded_case)
 
 
 def sweep_correlation_id(job: str) -> str:
