@@ -181,6 +181,19 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        # FastAPI turns any failure while it reads a JSON body into a bare 400: say what it was.
+        cause = exc.__cause__
+        if isinstance(cause, ProblemError):  # the body cap, counting a streamed body
+            return await on_problem(request, cause)
+        if isinstance(cause, RecursionError):
+            return problem_response(
+                status=422,
+                code=InvalidInput.code,
+                title=InvalidInput.title,
+                detail="The JSON body is nested too deeply to be read.",
+                instance=request.url.path,
+                errors=[FieldProblem(field="body", message="nested too deeply")],
+            )
         return problem_response(
             status=exc.status_code,
             code=f"http-{exc.status_code}",
