@@ -150,6 +150,48 @@ def responses_for(*errors: type[ProblemError]) -> dict[int | str, dict[str, Any]
     return documented
 
 
+def document_problems(app: FastAPI) -> None:
+    """Make the app's OpenAPI document say what its errors are: every 4xx and 5xx answer is
+    problem+json with the Problem schema (FastAPI would document its own 422 as
+    application/json HTTPValidationError), and every operation may answer 422 (a query
+    parameter or body field holding text that cannot be stored is refused for any route)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        document = generate()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        for name, schema in (
+            Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            .pop("$defs", {})
+            .items()
+        ):
+            schemas.setdefault(name, schema)
+        schemas.setdefault(
+            "Problem",
+            {
+                key: value
+                for key, value in Problem.model_json_schema(
+                    ref_template="#/components/schemas/{model}"
+                ).items()
+                if key != "$defs"
+            },
+        )
+        problem = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                responses.setdefault("422", {"description": InvalidInput.title})
+                for status, response in responses.items():
+                    if status[:1] in {"4", "5"}:
+                        response["content"] = problem
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ProblemError)
@@ -185,14 +227,21 @@ def install_problem_handlers(app: FastAPI) -> None:
         cause = exc.__cause__
         if isinstance(cause, ProblemError):  # the body cap, counting a streamed body
             return await on_problem(request, cause)
-        if isinstance(cause, RecursionError):
+        if exc.status_code == 400 and cause is not None:
+            deep = isinstance(cause, RecursionError)
             return problem_response(
                 status=422,
                 code=InvalidInput.code,
                 title=InvalidInput.title,
-                detail="The JSON body is nested too deeply to be read.",
+                detail="The JSON body is nested too deeply to be read."
+                if deep
+                else "The body cannot be read as JSON (it is not UTF-8 text).",
                 instance=request.url.path,
-                errors=[FieldProblem(field="body", message="nested too deeply")],
+                errors=[
+                    FieldProblem(
+                        field="body", message="nested too deeply" if deep else "not readable"
+                    )
+                ],
             )
         return problem_response(
             status=exc.status_code,

@@ -22,6 +22,9 @@ from services.intake.violator_lists.errors import ListTooLong, ListUnreadable, U
 from services.intake.violator_lists.json_list import JsonRows, read_list_object
 from services.intake.violator_lists.schemas import RejectedRow, ViolatorListRow
 from shared.errors import FieldProblem, field_name
+from shared.storable_text import MESSAGE, shown, unstorable_fields
+
+SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 REQUIRED_COLUMNS = (
     "employee_ref",
@@ -88,7 +91,7 @@ def refuse_mislabelled(body: bytes, *, labelled: str) -> None:
             raise UnsupportedListType(
                 f"The body is labelled {labelled} but its content is {described}."
             )
-    if b"\x00" in body[:65536]:
+    if b"\x00" in body:
         raise UnsupportedListType(
             f"The body is labelled {labelled} but holds NUL bytes: it is a binary file, not text."
         )
@@ -265,7 +268,7 @@ def read_json(body: bytes, *, max_rows: int) -> tuple[str, ReadRows]:
             f"The body is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
         ) from exc
     problems = [
-        FieldProblem(field=key, message="Extra inputs are not permitted")
+        FieldProblem(field=shown(key), message="Extra inputs are not permitted")
         for key in document
         if key not in {"batch_key", "rows"}
     ]
@@ -278,14 +281,21 @@ def read_json(body: bytes, *, max_rows: int) -> tuple[str, ReadRows]:
         raise ListUnreadable(
             "Fields at fault: " + ", ".join(sorted({p.field for p in problems})), errors=problems
         )
-    return batch_key, ReadRows(
-        numbers=rows.numbers,
-        values=rows.values,
+    read = ReadRows(
         problems={
             number: [FieldProblem(field="row", message="must be an object")]
             for number in rows.not_objects
         },
     )
+    # Only a list with an escape that may decode to NUL or a surrogate is searched row by row.
+    suspect = SUSPECT_ESCAPE.search(text) is not None
+    for number, values in zip(rows.numbers, rows.values, strict=True):
+        if suspect and (fields := list(unstorable_fields(values))):
+            read.problems[number] = [FieldProblem(field=name, message=MESSAGE) for name in fields]
+        else:
+            read.numbers.append(number)
+            read.values.append(values)
+    return batch_key, read
 
 
 def rules_named(rows: ReadRows) -> set[str]:
