@@ -7,7 +7,8 @@ document must be refused (4xx).
 
 Path ids are a fresh organisation's real objects (tests/abuse/world.py) half of the time in
 positive mode, so handlers run past their 404, and random otherwise. Short in CI: a few
-examples per operation and mode (S7_EXAMPLES, default 10), no shrinking, no example database."""
+examples per operation and mode (S7_EXAMPLES, default 6; `S7_EXAMPLES=200` for a long run),
+no shrinking, no example database."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ from tests.abuse.policy import POLICY, object_ids
 from tests.abuse.world import Organisation, seed_world
 
 Sessionmaker = async_sessionmaker[AsyncSession]
-EXAMPLES = int(os.environ.get("S7_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("S7_EXAMPLES", "6"))
 
 # What must never reach a caller: a Python traceback, SQL, or the database driver's words.
 LEAKS = re.compile(
@@ -71,11 +72,18 @@ CHECKS = [
 ]
 
 
-def app_of(service: Service) -> Any:
+# A violator list's rows are judged one by one: a row that breaks the row schema is a rejected
+# row of a 201 answer (by design, so one bad row never refuses its neighbours), not a 4xx.
+ROWS_JUDGED_ONE_BY_ONE = {("intake", "POST", "/v1/violator-lists")}
+
+
+def app_of(service: Service, **settings: Any) -> Any:
     """A fresh app of the service whose limiters never get in the way of the run."""
     create_app, dependency, settings_class = APPS[service]
     app = create_app()
-    relaxed = settings_class(rate_limit_per_minute=10**9, auth_failures_per_minute=10**9)
+    relaxed = settings_class(
+        rate_limit_per_minute=10**9, auth_failures_per_minute=10**9, **settings
+    )
     app.dependency_overrides[dependency] = lambda: relaxed
     return app
 
@@ -100,15 +108,8 @@ def schemas(organisation: tuple[Organisation, str]) -> dict[Service, Any]:
     _, directory = organisation
     loaded: dict[Service, Any] = {}
     for service in SERVICES:
-        app = app_of(service)
-        if service == "intake":
-            create_app, dependency, settings_class = APPS[service]
-            relaxed = settings_class(
-                rate_limit_per_minute=10**9,
-                auth_failures_per_minute=10**9,
-                evidence_directory=directory,
-            )
-            app.dependency_overrides[dependency] = lambda relaxed=relaxed: relaxed
+        own = {"evidence_directory": directory} if service == "intake" else {}
+        app = app_of(service, **own)
         schema = schemathesis.openapi.from_asgi("/openapi.json", app)
         schema.config.generation.update(
             max_examples=EXAMPLES, no_shrink=True, database="none", deterministic=False
@@ -144,7 +145,9 @@ def test_schemathesis_finds_no_5xx_no_leak_and_no_schema_mismatch(
                 generation_mode=mode, path_parameters={name: ids[name] for name in names}
             ),
         )
-    checks = [*CHECKS, negative_data_rejection] if mode == GenerationMode.NEGATIVE else CHECKS
+    checks = CHECKS
+    if mode == GenerationMode.NEGATIVE and route not in ROWS_JUDGED_ONE_BY_ONE:
+        checks = [*CHECKS, negative_data_rejection]
 
     @hypothesis.settings(
         max_examples=EXAMPLES,

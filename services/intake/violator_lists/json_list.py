@@ -31,7 +31,8 @@ WHITESPACE = re.compile(r"[ \t\n\r]*")
 MAX_ROW_CHARS = 65_536
 _SPACE = r"[ \t\n\r]*+"
 _STRING = r'"(?:[^"\\\n]++|\\.)*+"'
-_SCALAR = rf"(?:{_STRING}|true|false|null|-?[0-9][0-9.eE+\-]*+)"
+# As json.loads takes them: NaN and the infinities too (a row holding one is then rejected).
+_SCALAR = rf"(?:{_STRING}|true|false|null|NaN|-?Infinity|-?[0-9][0-9.eE+\-]*+)"
 _MEMBER = rf"{_STRING}{_SPACE}:{_SPACE}{_SCALAR}{_SPACE}"
 FLAT_OBJECT = re.compile(rf"\{{{_SPACE}(?:{_MEMBER}(?:,{_SPACE}{_MEMBER})*+)?\}}")
 
