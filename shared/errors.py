@@ -129,6 +129,15 @@ def problem_response(
     )
 
 
+def instance_of(scope: Mapping[str, Any]) -> str:
+    """A problem's `instance`: the endpoint's path template ("/v1/employees/{employee_ref}/
+    record"), never the path as sent, whose ids and references an error body must not repeat
+    (the request is found by its X-Correlation-Id)."""
+    from shared.metrics import route_template
+
+    return route_template(dict(scope))
+
+
 def field_name(location: Sequence[Any]) -> str:
     """'body.subjects.0.name' -> 'subjects.0.name': the field as the caller wrote it."""
     parts = [str(part) for part in location]
@@ -200,7 +209,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             code=exc.code,
             title=exc.title,
             detail=exc.detail,
-            instance=request.url.path,
+            instance=instance_of(request.scope),
             errors=exc.errors,
             headers=exc.headers,
         )
@@ -217,7 +226,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             code=InvalidInput.code,
             title=InvalidInput.title,
             detail=f"Fields at fault: {named}",
-            instance=request.url.path,
+            instance=instance_of(request.scope),
             errors=errors,
         )
 
@@ -236,7 +245,7 @@ def install_problem_handlers(app: FastAPI) -> None:
                 detail="The JSON body is nested too deeply to be read."
                 if deep
                 else "The body cannot be read as JSON (it is not UTF-8 text).",
-                instance=request.url.path,
+                instance=instance_of(request.scope),
                 errors=[
                     FieldProblem(
                         field="body", message="nested too deeply" if deep else "not readable"
@@ -248,7 +257,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             code=f"http-{exc.status_code}",
             title=str(exc.detail),
             detail=str(exc.detail),
-            instance=request.url.path,
+            instance=instance_of(request.scope),
         )
 
     async def on_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -258,7 +267,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             code=ServiceUnavailable.code,
             title=ServiceUnavailable.title,
             detail="The database is not answering; retry shortly.",
-            instance=request.url.path,
+            instance=instance_of(request.scope),
             headers={"Retry-After": "2"},
         )
 
@@ -269,7 +278,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             code="internal-error",
             title="Internal error",
             detail="The request could not be completed. It has been logged.",
-            instance=request.url.path,
+            instance=instance_of(request.scope),
         )
 
     app.add_exception_handler(ProblemError, on_problem)

@@ -28,6 +28,7 @@ from shared.errors import (
     PayloadTooLarge,
     document_problems,
     install_problem_handlers,
+    instance_of,
     problem_response,
 )
 from shared.logging import configure_logging
@@ -169,7 +170,7 @@ class BodySizeLimit:
             code=PayloadTooLarge.code,
             title=PayloadTooLarge.title,
             detail=self._detail(max_bytes),
-            instance=scope.get("path"),
+            instance=instance_of(scope),
         )
         await response(scope, receive, send)
 

@@ -18,7 +18,13 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import FieldProblem, InvalidInput, ProblemError, problem_response
+from shared.errors import (
+    FieldProblem,
+    InvalidInput,
+    ProblemError,
+    instance_of,
+    problem_response,
+)
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # In raw JSON: a NUL byte, or an escape that may decode to NUL or a surrogate. Only a body
@@ -88,7 +94,7 @@ class RefuseUnstorableText:
                     code=exc.code,
                     title=exc.title,
                     detail=exc.detail,
-                    instance=scope.get("path"),
+                    instance=instance_of(scope),
                 )(scope, receive, send)
                 return
             if body is not None and SUSPECT_JSON.search(body):
@@ -101,7 +107,7 @@ class RefuseUnstorableText:
             code=InvalidInput.code,
             title=InvalidInput.title,
             detail="Fields at fault: " + ", ".join(sorted(set(fields))),
-            instance=scope.get("path"),
+            instance=instance_of(scope),
             errors=[FieldProblem(field=name, message=MESSAGE) for name in fields],
         )
         await response(scope, receive, send)
