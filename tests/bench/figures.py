@@ -552,12 +552,16 @@ async def figure_b2(context: BenchContext) -> Figure:
     )
 
 
+# Last among the imports: it imports this module's helpers.
+from tests.bench.abuse_figures import figure_s4  # noqa: E402
+
 FIGURES: dict[str, Callable[[BenchContext], Awaitable[Figure]]] = {
     "L1": figure_l1,
     "B1": figure_b1,
     "B1X": figure_b1x,
     "V1": figure_v1,
     "V2": figure_v2,
+    "S4": figure_s4,
     # Last: its 100,000 messages keep the relay and review busy for a while after it.
     "B2": figure_b2,
 }

@@ -170,6 +170,12 @@ class CsvLines:
         return taken
 
 
+def physical_lines(body: bytes) -> int:
+    """Lines of the body, whatever their ending (LF, CRLF or CR), a last one unended included."""
+    ends = body.count(b"\n") + body.count(b"\r") - body.count(b"\r\n")
+    return ends + (1 if body and not body.endswith((b"\n", b"\r")) else 0)
+
+
 def quote_left_open(lines: list[str]) -> bool:
     """Whether the CSV's last record ends inside a quoted cell (the lenient reader would take
     the rest of the file as that cell)."""
@@ -191,6 +197,9 @@ def read_csv(body: bytes, *, max_rows: int) -> ReadRows:
     """
     refuse_mislabelled(body, labelled="text/csv")
     check_utf8(body, what="CSV")
+    if b'"' not in body:
+        # No quoted cell, so one line is one record: count them before reading any.
+        refuse_too_many(physical_lines(body) - 1, max_rows=max_rows)
     lines = CsvLines(body)
     reader = csv.reader(lines)
     rows = ReadRows()
