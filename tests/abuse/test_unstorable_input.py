@@ -178,3 +178,20 @@ def test_every_documented_error_is_problem_json(service: Service) -> None:
                     assert list(response["content"]) == ["application/problem+json"], (
                         f"{method} {path} {status}"
                     )
+
+
+async def test_a_number_where_a_date_goes_gets_422_naming_it(world: World) -> None:
+    """pydantic reads a numeric string as a Unix time; the documents say ISO 8601."""
+    async with client_for("registry", world) as api:
+        headers = world.a.headers("auditor")
+        for path, name, number in (
+            ("/v1/violations", "as_of", "-2.225073858507203e-309"),
+            ("/v1/permissions", "on", "1700000000"),
+            ("/v1/statistics", "from", "0"),
+        ):
+            answer = await api.get(path, params={name: number}, headers=headers)
+            assert [e["field"] for e in assert_problem(answer, 422)["errors"]] == [name], path
+        served = await api.get(
+            "/v1/violations", params={"as_of": "2026-11-30T00:00:00Z"}, headers=headers
+        )
+        assert served.status_code == 200, served.text
