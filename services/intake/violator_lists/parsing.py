@@ -170,10 +170,19 @@ class CsvLines:
         return taken
 
 
-def physical_lines(body: bytes) -> int:
-    """Lines of the body, whatever their ending (LF, CRLF or CR), a last one unended included."""
-    ends = body.count(b"\n") + body.count(b"\r") - body.count(b"\r\n")
-    return ends + (1 if body and not body.endswith((b"\n", b"\r")) else 0)
+def physical_lines(body: bytes, *, stop_after: int) -> int:
+    """Lines of the body, whatever their ending (LF, CRLF or CR), a last one unended included;
+    counted a slice at a time, and no further once past `stop_after`."""
+    counted, step = 0, 1 << 20
+    for start in range(0, len(body), step):
+        chunk = body[start : start + step]
+        returns = chunk.count(b"\r")
+        # One byte more, so that a CRLF split between two slices is seen once.
+        pairs = body[start : start + step + 1].count(b"\r\n") if returns else 0
+        counted += chunk.count(b"\n") + returns - pairs
+        if counted > stop_after:
+            return counted
+    return counted + (1 if body and not body.endswith((b"\n", b"\r")) else 0)
 
 
 def quote_left_open(lines: list[str]) -> bool:
@@ -199,7 +208,7 @@ def read_csv(body: bytes, *, max_rows: int) -> ReadRows:
     check_utf8(body, what="CSV")
     if b'"' not in body:
         # No quoted cell, so one line is one record: count them before reading any.
-        refuse_too_many(physical_lines(body) - 1, max_rows=max_rows)
+        refuse_too_many(physical_lines(body, stop_after=max_rows + 1) - 1, max_rows=max_rows)
     lines = CsvLines(body)
     reader = csv.reader(lines)
     rows = ReadRows()
