@@ -31,6 +31,11 @@ NAMING_CONVENTION = {
 }
 
 
+# The largest value of a PostgreSQL bigint: a cursor or offset past it is bad input (422), not
+# an overflow in the driver (500).
+BIGINT_MAX = 2**63 - 1
+
+
 def schema_metadata(schema: str) -> MetaData:
     return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
 

@@ -129,6 +129,15 @@ def problem_response(
     )
 
 
+def instance_of(scope: Mapping[str, Any]) -> str:
+    """A problem's `instance`: the endpoint's path template ("/v1/employees/{employee_ref}/
+    record"), never the path as sent, whose ids and references an error body must not repeat
+    (the request is found by its X-Correlation-Id)."""
+    from shared.metrics import route_template
+
+    return route_template(dict(scope))
+
+
 def field_name(location: Sequence[Any]) -> str:
     """'body.subjects.0.name' -> 'subjects.0.name': the field as the caller wrote it."""
     parts = [str(part) for part in location]
@@ -150,6 +159,48 @@ def responses_for(*errors: type[ProblemError]) -> dict[int | str, dict[str, Any]
     return documented
 
 
+def document_problems(app: FastAPI) -> None:
+    """Make the app's OpenAPI document say what its errors are: every 4xx and 5xx answer is
+    problem+json with the Problem schema (FastAPI would document its own 422 as
+    application/json HTTPValidationError), and every operation may answer 422 (a query
+    parameter or body field holding text that cannot be stored is refused for any route)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        document = generate()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        for name, schema in (
+            Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            .pop("$defs", {})
+            .items()
+        ):
+            schemas.setdefault(name, schema)
+        schemas.setdefault(
+            "Problem",
+            {
+                key: value
+                for key, value in Problem.model_json_schema(
+                    ref_template="#/components/schemas/{model}"
+                ).items()
+                if key != "$defs"
+            },
+        )
+        problem = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                responses.setdefault("422", {"description": InvalidInput.title})
+                for status, response in responses.items():
+                    if status[:1] in {"4", "5"}:
+                        response["content"] = problem
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ProblemError)
@@ -158,7 +209,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             code=exc.code,
             title=exc.title,
             detail=exc.detail,
-            instance=request.url.path,
+            instance=instance_of(request.scope),
             errors=exc.errors,
             headers=exc.headers,
         )
@@ -175,18 +226,38 @@ def install_problem_handlers(app: FastAPI) -> None:
             code=InvalidInput.code,
             title=InvalidInput.title,
             detail=f"Fields at fault: {named}",
-            instance=request.url.path,
+            instance=instance_of(request.scope),
             errors=errors,
         )
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        # FastAPI turns any failure while it reads a JSON body into a bare 400: say what it was.
+        cause = exc.__cause__
+        if isinstance(cause, ProblemError):  # the body cap, counting a streamed body
+            return await on_problem(request, cause)
+        if exc.status_code == 400 and cause is not None:
+            deep = isinstance(cause, RecursionError)
+            return problem_response(
+                status=422,
+                code=InvalidInput.code,
+                title=InvalidInput.title,
+                detail="The JSON body is nested too deeply to be read."
+                if deep
+                else "The body cannot be read as JSON (it is not UTF-8 text).",
+                instance=instance_of(request.scope),
+                errors=[
+                    FieldProblem(
+                        field="body", message="nested too deeply" if deep else "not readable"
+                    )
+                ],
+            )
         return problem_response(
             status=exc.status_code,
             code=f"http-{exc.status_code}",
             title=str(exc.detail),
             detail=str(exc.detail),
-            instance=request.url.path,
+            instance=instance_of(request.scope),
         )
 
     async def on_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -196,7 +267,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             code=ServiceUnavailable.code,
             title=ServiceUnavailable.title,
             detail="The database is not answering; retry shortly.",
-            instance=request.url.path,
+            instance=instance_of(request.scope),
             headers={"Retry-After": "2"},
         )
 
@@ -207,7 +278,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             code="internal-error",
             title="Internal error",
             detail="The request could not be completed. It has been logged.",
-            instance=request.url.path,
+            instance=instance_of(request.scope),
         )
 
     app.add_exception_handler(ProblemError, on_problem)

@@ -24,13 +24,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.db import create_engine, create_sessionmaker
-from shared.errors import PayloadTooLarge, install_problem_handlers, problem_response
+from shared.errors import (
+    PayloadTooLarge,
+    document_problems,
+    install_problem_handlers,
+    instance_of,
+    problem_response,
+)
 from shared.logging import configure_logging
 from shared.messages import Service
 from shared.metrics import RequestMetrics, StateGauge, metrics_router
 from shared.queue import queue_name
 from shared.ratelimit import RateLimiter
 from shared.settings import ServiceSettings
+from shared.storable_text import RefuseUnstorableText
 from shared.tracing import TraceRequests, configure_tracing, shutdown_tracing
 
 logger = structlog.get_logger(__name__)
@@ -163,7 +170,7 @@ class BodySizeLimit:
             code=PayloadTooLarge.code,
             title=PayloadTooLarge.title,
             detail=self._detail(max_bytes),
-            instance=scope.get("path"),
+            instance=instance_of(scope),
         )
         await response(scope, receive, send)
 
@@ -263,6 +270,9 @@ def create_service_app(
     )
     for router in routers:
         app.include_router(router)
+    document_problems(app)
+    # Inside the body cap, which counts what it reads.
+    app.add_middleware(RefuseUnstorableText, max_body_bytes=settings.max_request_bytes)
     app.add_middleware(
         BodySizeLimit, max_bytes=settings.max_request_bytes, path_limits=body_limits_by_path
     )

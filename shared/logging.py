@@ -26,3 +26,7 @@ def configure_logging(*, level: str = "INFO", json_lines: bool = True) -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
+    # uvicorn's access log prints each path and query string as sent, and those carry
+    # personal data (/v1/employees/{employee_ref}/record?reason=...). The services write
+    # their own access line by route template instead (shared.metrics.RequestMetrics).
+    logging.getLogger("uvicorn.access").disabled = True

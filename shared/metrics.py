@@ -95,6 +95,10 @@ DEAD_LETTERS = Gauge(
 StateGauge = Callable[[AsyncSession], Awaitable[None]]
 
 
+# Probes and scrapes, called every few seconds: not worth a log line each.
+QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
 def route_template(scope: Scope) -> str:
     """The matched route's path template ("/v1/reports/{report_id}"), or "unmatched"."""
     route = scope.get("route")
@@ -110,7 +114,10 @@ def route_template(scope: Scope) -> str:
 
 
 class RequestMetrics:
-    """Counts every HTTP request and times it, labelled by route template and status."""
+    """Counts every HTTP request and times it, labelled by route template and status, and
+    writes the access log line: by route template, never the path or query as sent, which
+    carry employee references and reasons naming people (uvicorn's own access log, which
+    prints them, is switched off by shared.logging)."""
 
     def __init__(self, app: ASGIApp, *, service: Service) -> None:
         self.app = app
@@ -135,7 +142,16 @@ class RequestMetrics:
             route = route_template(scope)
             method = str(scope.get("method", "GET"))
             HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
-            HTTP_LATENCY.labels(self.service, method, route).observe(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            HTTP_LATENCY.labels(self.service, method, route).observe(elapsed)
+            if route not in QUIET_ROUTES:
+                logger.info(
+                    "request",
+                    method=method,
+                    route=route,
+                    status=status,
+                    duration_ms=round(elapsed * 1000, 1),
+                )
 
 
 async def refresh_state_gauges(

@@ -34,8 +34,8 @@ logger = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 # How long one limiter call may take before the request goes ahead without it, and how long
-# Redis is then left alone before the limiter tries it again.
-REDIS_TIMEOUT_SECONDS = 0.5
+# an unreachable Redis is then left alone before the limiter tries it again.
+REDIS_TIMEOUT_SECONDS = 1.0
 SUSPEND_AFTER_FAILURE_SECONDS = 5.0
 
 # KEYS[1]: the bucket. ARGV[1]: emission interval in microseconds (period / N). ARGV[2]: burst
@@ -118,6 +118,7 @@ class RateLimiter:
         self.namespace = namespace
         self._script = redis.register_script(GCRA_SCRIPT)
         self._suspended_until = 0.0
+        self._quiet_until = 0.0  # no warning about a late answer before this
 
     def bucket_key(self, bucket: str, subject: str) -> str:
         return f"{self.namespace}:ratelimit:{bucket}:{subject}"
@@ -146,7 +147,18 @@ class RateLimiter:
                     keys=[self.bucket_key(bucket, subject)],
                     args=[rate.interval_microseconds, rate.count, 1 if take else 0],
                 )
-        except (RedisError, OSError, TimeoutError) as exc:
+        except TimeoutError:
+            # Late, not gone: a process flooded with requests answers everything late, its
+            # own Redis calls included. This request passes, but the limiter stays on: were
+            # it suspended here, a flood would switch off the very limit that stops it.
+            if loop.time() >= self._quiet_until:
+                self._quiet_until = loop.time() + SUSPEND_AFTER_FAILURE_SECONDS
+                logger.warning(
+                    "rate limiter late; this request passes unlimited",
+                    timeout_seconds=REDIS_TIMEOUT_SECONDS,
+                )
+            return ALLOWED
+        except (RedisError, OSError) as exc:
             self._suspended_until = loop.time() + SUSPEND_AFTER_FAILURE_SECONDS
             logger.warning(
                 "rate limiter unavailable; requests pass unlimited",

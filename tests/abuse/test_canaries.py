@@ -22,6 +22,7 @@ from shared.logging import configure_logging
 from shared.messages import SERVICES
 from shared.settings import ServiceSettings
 from tests.abuse.apps import service_client
+from tests.abuse.redis_contents import redis_text
 from tests.factories import (
     bearer,
     create_client,
@@ -34,26 +35,6 @@ from tests.support import relay_outboxes, run_worker
 
 pytestmark = pytest.mark.usefixtures("catalogue")
 Sessionmaker = async_sessionmaker[AsyncSession]
-
-
-async def redis_text(queue: ArqRedis) -> str:
-    """Every key and value of this run's queues and of arq's job, result and retry keys."""
-    prefix = ServiceSettings().queue_prefix
-    found: list[str] = []
-    for pattern in (f"{prefix}:*", f"arq:*{prefix}:*"):
-        async for key in queue.scan_iter(match=pattern):
-            kind = (await queue.type(key)).decode()
-            found.append(key.decode(errors="replace"))
-            if kind == "string":
-                value = await queue.get(key)
-                found.append((value or b"").decode("latin-1"))
-            elif kind == "zset":
-                found += [m.decode("latin-1") for m in await queue.zrange(key, 0, -1)]
-            elif kind == "list":
-                found += [m.decode("latin-1") for m in await queue.lrange(key, 0, -1)]
-            elif kind == "hash":
-                found += [v.decode("latin-1") for v in (await queue.hgetall(key)).values()]
-    return "\n".join(found)
 
 
 async def envelopes_leaving_intake(sessionmaker: Sessionmaker) -> str:
@@ -75,9 +56,9 @@ async def move_everything(sessionmaker: Sessionmaker, queue: ArqRedis) -> str:
     seen: list[str] = []
     for _ in range(10):
         handed = await relay_outboxes(sessionmaker, queue)
-        seen.append(await redis_text(queue))
+        seen.append(await redis_text(queue, prefix=ServiceSettings().queue_prefix))
         ran = sum([await run_worker(service, queue) for service in SERVICES])
-        seen.append(await redis_text(queue))
+        seen.append(await redis_text(queue, prefix=ServiceSettings().queue_prefix))
         if handed == 0 and ran == 0:
             return "\n".join(seen)
     raise AssertionError("messages still moving")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from tests.bench.abuse_figures import figure_s4
 from tests.bench.figures import (
     BenchContext,
     Figure,
@@ -26,6 +27,7 @@ FIGURES: dict[str, Callable[[BenchContext], Awaitable[Figure]]] = {
     "V1": figure_v1,
     "V2": figure_v2,
     "B5": figure_b5,
+    "S4": figure_s4,
     # Ten minutes of the whole flow (SOAK_SECONDS), before B2 floods the queue.
     "SOAK": figure_soak,
     # Last: its 100,000 messages keep the relay and review busy for a while after it.

@@ -32,7 +32,7 @@ from tests.factories import (
     report_body,
     unique_code,
 )
-from tests.review.steps import SCREEN
+from tests.scripted_member import take_to_violation
 
 
 @dataclass(frozen=True)
@@ -43,24 +43,6 @@ class BenchContext:
     # The stack's processes by name (intake-api, review-worker...), and their pids: what a
     # figure reads memory from. Empty where the stack is not ours to look into.
     process_ids: Callable[[], dict[str, int]] = dict
-
-
-# The steps a scripted member takes a case through to a violation finding, in order.
-CASE_STEPS: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("screen", SCREEN),
-    ("notice", {"allegations": "Rule 22."}),
-    ("reply", {"statement": "Reply."}),
-    ("hearing", {"waived": True, "reason": "Bench."}),
-    ("determination", {"finding": "violation", "rules_cited": ["CR1964-22"], "reasons": "Bench."}),
-)
-# The step a case in each state takes next.
-NEXT_STEP: dict[str, tuple[str, dict[str, Any]]] = {
-    "assigned": CASE_STEPS[0],
-    "in_review": CASE_STEPS[1],
-    "notice_issued": CASE_STEPS[2],
-    "reply_received": CASE_STEPS[3],
-    "hearing_concluded": CASE_STEPS[4],
-}
 
 
 @dataclass(frozen=True)
@@ -305,14 +287,7 @@ async def figure_l1(context: BenchContext) -> Figure:
             member, case = await poll(assigned_case)
             case_url = f"{review}/v1/cases/{case['id']}"
 
-            async def triaged() -> bool:
-                read = await http.get(case_url, headers=member.headers)
-                return bool(read.json()["permission_check"]["status"] != "pending")
-
-            await poll(triaged)
-            for step, body in CASE_STEPS:
-                response = await http.post(f"{case_url}/{step}", json=body, headers=member.headers)
-                response.raise_for_status()
+            await take_to_violation(http, case_url, member.headers)
             (
                 await http.post(f"{case_url}/countersign", headers=unit.chair.headers)
             ).raise_for_status()

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.bench.figures import NEXT_STEP, BenchContext, Figure, bench_sessionmaker, percentile
+from tests.bench.figures import BenchContext, Figure, bench_sessionmaker, percentile
 from tests.factories import (
     SeededMember,
     bearer,
@@ -31,6 +31,7 @@ from tests.factories import (
     report_body,
     unique_code,
 )
+from tests.scripted_member import NEXT_STEP
 
 SAMPLE_EVERY = 10.0
 DRAIN_SECONDS = 120.0

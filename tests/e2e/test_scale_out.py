@@ -18,9 +18,9 @@ import httpx
 import pytest
 
 from shared.settings import to_plain_url
-from tests.e2e.test_walking_skeleton import eventually, triaged
+from tests.e2e.test_walking_skeleton import eventually
 from tests.factories import bearer, report_body
-from tests.review.steps import SCREEN
+from tests.scripted_member import take_to_violation
 from tests.stack import RunningStack, isolated_stack
 
 pytestmark = pytest.mark.e2e
@@ -131,23 +131,7 @@ async def test_two_processes_of_each_still_give_exactly_once(scaled_stack: Runni
 
         async def determine(member: str, case: dict[str, Any]) -> None:
             case_url = f"{urls['review']}/v1/cases/{case['id']}"
-            await triaged(http, case_url, member)
-            for step, body in (
-                ("screen", SCREEN),
-                ("notice", {"allegations": "Rule 22 of the Conduct Rules 1964: the post."}),
-                ("reply", {"statement": "I deleted the post the same day."}),
-                ("hearing", {"waived": True, "reason": "The employee relies on the reply."}),
-                (
-                    "determination",
-                    {
-                        "finding": "violation",
-                        "rules_cited": ["CR1964-22"],
-                        "reasons": "Embarrasses the government.",
-                    },
-                ),
-            ):
-                response = await http.post(f"{case_url}/{step}", json=body, headers=bearer(member))
-                assert response.status_code == 200, (step, response.text)
+            await take_to_violation(http, case_url, bearer(member))
             countersigned = await http.post(
                 f"{case_url}/countersign", headers=bearer(tokens["review_chair"])
             )

@@ -14,23 +14,11 @@ import httpx
 import pytest
 
 from tests.factories import bearer, report_body
-from tests.review.steps import SCREEN
+from tests.scripted_member import take_to_violation, triaged
 from tests.stack import RunningStack
 
 pytestmark = pytest.mark.e2e
 T = TypeVar("T")
-
-
-async def triaged(http: httpx.AsyncClient, case_url: str, member: str) -> dict[str, Any]:
-    """The case's permission check once review has registry's answer (no longer pending)."""
-
-    async def answered() -> dict[str, Any] | None:
-        check: dict[str, Any] = (await http.get(case_url, headers=bearer(member))).json()[
-            "permission_check"
-        ]
-        return check if check["status"] != "pending" else None
-
-    return await eventually(answered)
 
 
 async def eventually(probe: Callable[[], Awaitable[T | None]], *, within: float = 20.0) -> T:
@@ -78,28 +66,13 @@ async def test_report_to_recorded_violation_over_the_real_stack(
 
         # Triage: before anyone acts, review has asked registry whether the account was
         # permitted on the post's date. Nobody permitted @kamran, and registry says so.
-        check = await triaged(http, case_url, member)
+        check = await triaged(http, case_url, bearer(member))
         assert check["status"] == "not_permitted", check
         assert check["account_handles"] == ["@kamran"]
 
-        # 4. Notice, reply, hearing (waived), determination by the member; the chair
-        # countersigns.
-        for step, body in (
-            ("screen", SCREEN),
-            ("notice", {"allegations": "Rule 22 of the Conduct Rules 1964: the post."}),
-            ("reply", {"statement": "I deleted the post the same day."}),
-            ("hearing", {"waived": True, "reason": "The employee relies on the written reply."}),
-            (
-                "determination",
-                {
-                    "finding": "violation",
-                    "rules_cited": ["CR1964-22"],
-                    "reasons": "Embarrasses the government.",
-                },
-            ),
-        ):
-            response = await http.post(f"{case_url}/{step}", json=body, headers=bearer(member))
-            assert response.status_code == 200, (step, response.text)
+        # 4. The screen, notice, reply, hearing (waived), determination by the member; the
+        # chair countersigns.
+        response = await take_to_violation(http, case_url, bearer(member))
         assert response.json()["determination"]["final"] is False
         countersigned = await http.post(
             f"{case_url}/countersign", headers=bearer(tokens["review_chair"])

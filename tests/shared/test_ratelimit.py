@@ -152,3 +152,17 @@ async def test_an_address_that_keeps_failing_is_refused_before_it_is_checked(
             )
             == "client"
         )
+
+
+async def test_a_late_answer_lets_one_request_through_but_keeps_the_limiter_on(
+    limiter: RateLimiter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the S4 figure: a flooded process answers everything late, its own Redis calls
+    included. Had a late answer suspended the limiter, the flood would have switched off the
+    limit meant to stop it (the abuser was never refused)."""
+    rate = Rate.per_minute(2)
+    assert all([(await limiter.hit("client", subject="a", rate=rate)).allowed for _ in range(2)])
+    monkeypatch.setattr(ratelimit, "REDIS_TIMEOUT_SECONDS", 0)
+    assert (await limiter.hit("client", subject="a", rate=rate)).allowed  # late: passes
+    monkeypatch.undo()
+    assert not (await limiter.hit("client", subject="a", rate=rate)).allowed  # still limited

@@ -12,8 +12,8 @@ from services.intake.reports.schemas import (
     Reference,
     ShortText,
     StatusEventRead,
-    StrictInput,
 )
+from shared.input import StrictInput
 from shared.messages import OfficialAccountPurpose, PermissionKind
 
 

@@ -8,17 +8,14 @@ from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from shared.input import StrictInput
+
 Platform = Literal["facebook", "x", "whatsapp", "instagram", "tiktok", "youtube", "other"]
 EvidenceKind = Literal["post", "screenshot", "document", "message", "other"]
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 RuleCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-
-
-class StrictInput(BaseModel):
-    # Unknown fields are refused, so nobody can set a server-owned field (id, status...).
-    model_config = ConfigDict(extra="forbid")
 
 
 class SubjectCreate(StrictInput):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.errors import InvalidInput, NotFound, ProblemError
+from shared.errors import FieldProblem, InvalidInput, NotFound, ProblemError
 
 
 class ListUnreadable(InvalidInput):
@@ -16,6 +16,15 @@ class ListUnreadable(InvalidInput):
 class ListTooLong(InvalidInput):
     code = "violator-list-too-long"
     title = "The violator list has too many rows"
+
+    @classmethod
+    def at(cls, count: int, *, max_rows: int) -> ListTooLong:
+        """Refusing a list once `count` (over `max_rows`) of its rows have been read."""
+        return cls(
+            f"The list has at least {count} rows; at most {max_rows} are taken in one list. "
+            "Split it.",
+            errors=[FieldProblem(field="rows", message=f"at most {max_rows} rows")],
+        )
 
 
 class UnsupportedListType(ProblemError):

@@ -7,10 +7,11 @@ for CSV (row 1 is the file's second line unless a quoted cell spans lines).
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -18,8 +19,12 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from services.intake.violator_lists.errors import ListTooLong, ListUnreadable, UnsupportedListType
+from services.intake.violator_lists.json_list import JsonRows, read_list_object
 from services.intake.violator_lists.schemas import RejectedRow, ViolatorListRow
 from shared.errors import FieldProblem, field_name
+from shared.storable_text import MESSAGE, shown, unstorable_fields
+
+SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 REQUIRED_COLUMNS = (
     "employee_ref",
@@ -86,72 +91,164 @@ def refuse_mislabelled(body: bytes, *, labelled: str) -> None:
             raise UnsupportedListType(
                 f"The body is labelled {labelled} but its content is {described}."
             )
-    if b"\x00" in body[:65536]:
+    if b"\x00" in body:
         raise UnsupportedListType(
             f"The body is labelled {labelled} but holds NUL bytes: it is a binary file, not text."
         )
 
 
-def decode_utf8(body: bytes, *, what: str) -> str:
+def not_utf8(what: str, *, byte: int, offset: int) -> ListUnreadable:
+    return ListUnreadable(
+        f"The {what} is not UTF-8: byte 0x{byte:02x} at offset {offset} is not valid UTF-8 "
+        "(perhaps Windows-1252 or Latin-1). Save it as UTF-8 and send it again.",
+        errors=[FieldProblem(field="body", message="must be encoded as UTF-8")],
+    )
+
+
+def decode_utf8(body: bytes, *, what: str, offset: int = 0) -> str:
+    """`body` as text; `offset` is where it starts in the whole body, for the message."""
     try:
-        return body.decode("utf-8-sig")
+        return body.decode("utf-8-sig" if offset == 0 else "utf-8")
     except UnicodeDecodeError as exc:
-        raise ListUnreadable(
-            f"The {what} is not UTF-8: byte 0x{body[exc.start]:02x} at offset {exc.start} is "
-            "not valid UTF-8 (perhaps Windows-1252 or Latin-1). Save it as UTF-8 and send it "
-            "again.",
-            errors=[FieldProblem(field="body", message="must be encoded as UTF-8")],
-        ) from exc
+        raise not_utf8(what, byte=exc.object[exc.start], offset=offset + exc.start) from exc
+
+
+def check_utf8(body: bytes, *, what: str) -> None:
+    """Refuses a body that is not UTF-8, a slice at a time: never the whole body as text."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    slice_bytes = 1 << 20
+    for start in range(0, len(body), slice_bytes):
+        chunk = body[start : start + slice_bytes]
+        try:
+            decoder.decode(chunk, final=start + slice_bytes >= len(body))
+        except UnicodeDecodeError as exc:
+            # exc.object is the bytes held over from the slice before, then this slice.
+            offset = start - (len(exc.object) - len(chunk)) + exc.start
+            raise not_utf8(what, byte=exc.object[exc.start], offset=offset) from exc
 
 
 def refuse_too_many(count: int, *, max_rows: int) -> None:
     if count > max_rows:
-        raise ListTooLong(
-            f"The list has {count} rows; at most {max_rows} are taken in one list. Split it.",
-            errors=[FieldProblem(field="rows", message=f"at most {max_rows} rows")],
-        )
+        raise ListTooLong.at(count, max_rows=max_rows)
+
+
+# The longest physical line a CSV list may have. A row's cells together are a few KB at most
+# (the finding, the longest, is 2,000 characters); a longer line is a bomb, not a list.
+MAX_LINE_BYTES = 65_536
+LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+class CsvLines:
+    """The body's physical lines, decoded one at a time as the CSV reader asks for them, so
+    that neither the whole body as text nor more rows than allowed are ever held at once.
+    Remembers the lines read since `take()` was last called (the current record's)."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.recent: list[str] = []
+
+    def __iter__(self) -> Iterator[str]:
+        body, start, number = self.body, 0, 1
+        if body.startswith(codecs.BOM_UTF8):
+            start = len(codecs.BOM_UTF8)
+        while start < len(body):
+            found = LINE_END.search(body, start, start + MAX_LINE_BYTES + 2)
+            end = found.end() if found else min(len(body), start + MAX_LINE_BYTES + 1)
+            if end - start > MAX_LINE_BYTES:
+                raise ListUnreadable(
+                    f"Line {number} of the CSV is longer than {MAX_LINE_BYTES} bytes; no row of "
+                    "a violator list is that long.",
+                    errors=[FieldProblem(field="body", message=f"line {number} too long")],
+                )
+            line = decode_utf8(body[start:end], what="CSV", offset=start)
+            self.recent.append(line)
+            yield line
+            start, number = end, number + 1
+
+    def take(self) -> list[str]:
+        taken, self.recent = self.recent, []
+        return taken
+
+
+def physical_lines(body: bytes, *, stop_after: int) -> int:
+    """Lines of the body, whatever their ending (LF, CRLF or CR), a last one unended included;
+    counted a slice at a time, and no further once past `stop_after`."""
+    counted, step = 0, 1 << 20
+    for start in range(0, len(body), step):
+        chunk = body[start : start + step]
+        returns = chunk.count(b"\r")
+        # One byte more, so that a CRLF split between two slices is seen once.
+        pairs = body[start : start + step + 1].count(b"\r\n") if returns else 0
+        counted += chunk.count(b"\n") + returns - pairs
+        if counted > stop_after:
+            return counted
+    return counted + (1 if body and not body.endswith((b"\n", b"\r")) else 0)
+
+
+def quote_left_open(lines: list[str]) -> bool:
+    """Whether the CSV's last record ends inside a quoted cell (the lenient reader would take
+    the rest of the file as that cell)."""
+    try:
+        for _ in csv.reader(lines, strict=True):
+            pass
+    except csv.Error as exc:
+        return str(exc) == "unexpected end of data"
+    return False
 
 
 def read_csv(body: bytes, *, max_rows: int) -> ReadRows:
     """The records of a CSV with a header row naming the columns (any order).
 
-    Missing required columns, unknown columns, and a list longer than `max_rows` refuse the
-    whole list; a record with the wrong number of cells is a rejected row. Empty cells count as
-    absent, so an optional column may be left blank.
+    Missing required columns, unknown columns, a line longer than MAX_LINE_BYTES, a quote
+    never closed, and a list longer than `max_rows` refuse the whole list; a record with the
+    wrong number of cells is a rejected row. Empty cells count as absent, so an optional
+    column may be left blank. Reading stops at the first reason to refuse.
     """
     refuse_mislabelled(body, labelled="text/csv")
-    text = decode_utf8(body, what="CSV")
+    check_utf8(body, what="CSV")
+    if b'"' not in body:
+        # No quoted cell, so one line is one record: count them before reading any.
+        refuse_too_many(physical_lines(body, stop_after=max_rows + 1) - 1, max_rows=max_rows)
+    lines = CsvLines(body)
+    reader = csv.reader(lines)
+    rows = ReadRows()
     try:
-        records = list(csv.reader(io.StringIO(text, newline="")))
+        first = next(reader, None)
+        if first is None or not any(cell.strip() for cell in first):
+            raise ListUnreadable(
+                "The CSV has no header row. Its first line must name the columns: "
+                + ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS),
+                errors=[FieldProblem(field="header", message="missing")],
+            )
+        header = [cell.strip() for cell in first]
+        check_header(header)
+        width = len(header)
+        last = lines.take()
+        for number, cells in enumerate(reader, start=1):
+            refuse_too_many(number, max_rows=max_rows)
+            last = lines.take()
+            if len(cells) == width:
+                rows.numbers.append(number)
+                # Most rows have no blank cell: dict(zip()) is three times the speed of a filter.
+                rows.values.append(
+                    {name: cell for name, cell in zip(header, cells, strict=True) if cell != ""}
+                    if "" in cells
+                    else dict(zip(header, cells, strict=True))
+                )
+            elif cells and (len(cells) > 1 or cells[0].strip()):  # else a blank line
+                rows.problems[number] = [
+                    FieldProblem(
+                        field="row",
+                        message=f"has {len(cells)} cells; the header names {width} columns",
+                    )
+                ]
     except csv.Error as exc:
         raise ListUnreadable(f"The CSV cannot be parsed: {exc}.") from exc
-    if not records or not any(cell.strip() for cell in records[0]):
+    if quote_left_open(last):
         raise ListUnreadable(
-            "The CSV has no header row. Its first line must name the columns: "
-            + ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS),
-            errors=[FieldProblem(field="header", message="missing")],
+            "The CSV ends inside a quoted cell: a quote opened on its last record is never closed.",
+            errors=[FieldProblem(field="body", message="a quote is never closed")],
         )
-    header = [cell.strip() for cell in records[0]]
-    check_header(header)
-    data = records[1:]
-    refuse_too_many(len(data), max_rows=max_rows)
-    width = len(header)
-    rows = ReadRows()
-    for number, cells in enumerate(data, start=1):
-        if len(cells) == width:
-            rows.numbers.append(number)
-            # Most rows have no blank cell: dict(zip()) is three times the speed of a filter.
-            rows.values.append(
-                {name: cell for name, cell in zip(header, cells, strict=True) if cell != ""}
-                if "" in cells
-                else dict(zip(header, cells, strict=True))
-            )
-        elif cells and (len(cells) > 1 or cells[0].strip()):  # else a blank line
-            rows.problems[number] = [
-                FieldProblem(
-                    field="row", message=f"has {len(cells)} cells; the header names {width} columns"
-                )
-            ]
     return rows
 
 
@@ -180,42 +277,45 @@ def check_header(header: Sequence[str]) -> None:
 
 
 def read_json(body: bytes, *, max_rows: int) -> tuple[str, ReadRows]:
-    """The batch key and rows of `{"batch_key": ..., "rows": [...]}`; other keys refuse it."""
+    """The batch key and rows of `{"batch_key": ..., "rows": [...]}`; other keys refuse it.
+
+    Walked by json_list.read_list_object, which builds nothing nested or enormous."""
     refuse_mislabelled(body, labelled="application/json")
     text = decode_utf8(body, what="JSON body")
     try:
-        document = json.loads(text)
+        document = read_list_object(text, max_rows=max_rows)
     except json.JSONDecodeError as exc:
         raise ListUnreadable(
             f"The body is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."
         ) from exc
-    if not isinstance(document, dict):
-        raise ListUnreadable(
-            'The body must be a JSON object {"batch_key": ..., "rows": [...]}.',
-            errors=[FieldProblem(field="body", message="must be an object")],
-        )
     problems = [
-        FieldProblem(field=key, message="Extra inputs are not permitted")
+        FieldProblem(field=shown(key), message="Extra inputs are not permitted")
         for key in document
         if key not in {"batch_key", "rows"}
     ]
     batch_key, rows = document.get("batch_key"), document.get("rows")
     if not isinstance(batch_key, str):
         problems.append(FieldProblem(field="batch_key", message="a string is required"))
-    if not isinstance(rows, list):
+    if not isinstance(rows, JsonRows):
         problems.append(FieldProblem(field="rows", message="a list of row objects is required"))
-    if problems or not isinstance(batch_key, str) or not isinstance(rows, list):
+    if problems or not isinstance(batch_key, str) or not isinstance(rows, JsonRows):
         raise ListUnreadable(
             "Fields at fault: " + ", ".join(sorted({p.field for p in problems})), errors=problems
         )
-    refuse_too_many(len(rows), max_rows=max_rows)
-    read = ReadRows()
-    for number, row in enumerate(rows, start=1):
-        if isinstance(row, dict):
-            read.numbers.append(number)
-            read.values.append(row)
+    read = ReadRows(
+        problems={
+            number: [FieldProblem(field="row", message="must be an object")]
+            for number in rows.not_objects
+        },
+    )
+    # Only a list with an escape that may decode to NUL or a surrogate is searched row by row.
+    suspect = SUSPECT_ESCAPE.search(text) is not None
+    for number, values in zip(rows.numbers, rows.values, strict=True):
+        if suspect and (fields := list(unstorable_fields(values))):
+            read.problems[number] = [FieldProblem(field=name, message=MESSAGE) for name in fields]
         else:
-            read.problems[number] = [FieldProblem(field="row", message="must be an object")]
+            read.numbers.append(number)
+            read.values.append(values)
     return batch_key, read
 
 

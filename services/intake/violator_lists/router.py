@@ -30,6 +30,7 @@ from services.intake.violator_lists.schemas import (
     RejectionsPage,
     ViolatorListPost,
 )
+from shared.db import BIGINT_MAX
 from shared.errors import (
     Forbidden,
     InvalidInput,
@@ -213,7 +214,7 @@ async def read_violator_list(batch: OwnBatch) -> BatchRead:
 @router.get("/{batch_id}/rejections", response_model=RejectionsPage, responses=READ_ERRORS)
 async def read_rejections(
     batch: OwnBatch,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> RejectionsPage:
     """Every rejected row of a list, in row order, a page at a time."""
@@ -232,7 +233,7 @@ async def read_rejections(
 async def read_entries(
     batch: OwnBatch,
     session: DbSession,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EntriesPage:
     """The accepted rows of a list, in row order, each with its confirmation's status."""

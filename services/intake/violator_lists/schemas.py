@@ -20,9 +20,9 @@ from services.intake.reports.schemas import (
     Reference,
     RuleCode,
     ShortText,
-    StrictInput,
 )
 from shared.errors import FieldProblem
+from shared.input import StrictInput
 
 BatchKey = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[ -~]+$")

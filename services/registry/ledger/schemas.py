@@ -3,18 +3,32 @@ and the `as_of` parameter every ledger query takes."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 if TYPE_CHECKING:
     from services.registry.ledger.service import RecordVersion
 
+NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def not_a_number(value: object) -> object:
+    """pydantic would read "1700000000" (or "-2.2e-309") as a Unix time; the documented format
+    of a date or date-time parameter is ISO 8601, and anything else is bad input (found by
+    schemathesis, S7)."""
+    if isinstance(value, str) and NUMBER.fullmatch(value.strip()):
+        raise ValueError("must be an ISO 8601 date or date-time, not a number")
+    return value
+
+
 AsOf = Annotated[
     AwareDatetime | None,
+    BeforeValidator(not_a_number),
     Query(
         description="Answer as the registry stood at this moment (ISO 8601 with a time zone; "
         "default now): only records recorded by then, and superseded only by records recorded "

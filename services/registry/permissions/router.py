@@ -24,7 +24,7 @@ from services.registry.permissions.schemas import (
 from services.registry.readers.auth import CurrentReader, RecordReader
 from services.registry.readers.errors import OutsideOrganisation, RoleNotAllowed
 from services.registry.readers.models import ReaderCredential
-from shared.db import utcnow
+from shared.db import BIGINT_MAX, utcnow
 from shared.errors import InvalidInput, Unauthenticated, responses_for
 from shared.http import DbSession
 
@@ -33,7 +33,10 @@ permissions_router = APIRouter(prefix="/v1/permissions", tags=["permissions"])
 
 Department = Annotated[str | None, Query(max_length=64)]
 Platform = Annotated[str | None, Query(max_length=16)]
-After = Annotated[int | None, Query(ge=0, description="The `next_cursor` of the previous page")]
+After = Annotated[
+    int | None,
+    Query(ge=0, le=BIGINT_MAX, description="The `next_cursor` of the previous page"),
+]
 Limit = Annotated[int, Query(ge=1, le=200)]
 # Roles that may read personal data (employees, moderators' names).
 PERSONAL_DATA_ROLES = ("auditor", "competent_authority")

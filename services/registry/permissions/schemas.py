@@ -9,13 +9,16 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from services.registry.ledger.schemas import not_a_number
 
 if TYPE_CHECKING:
     from services.registry.permissions.service import PermissionVersion
 
 On = Annotated[
     date | None,
+    BeforeValidator(not_a_number),
     Query(
         description="The date statuses are judged on (YYYY-MM-DD; default: the date of "
         "`as_of`, in UTC): active from valid_from to expires_on inclusive"

@@ -12,7 +12,8 @@ from services.registry.retention.service import ClearedOutcome, RetentionPreview
 
 
 class RetentionPolicyBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Strict: `true` is not a number of days (lax mode would read it as 1).
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     cleared_days: int | None = Field(
         default=None,

@@ -24,7 +24,7 @@ from services.registry.sanctions.errors import (
 )
 from services.registry.sanctions.schemas import SanctionEventCreate, SanctionPage, SanctionRead
 from services.registry.settings import RegistrySettings, current_settings
-from shared.db import utcnow
+from shared.db import BIGINT_MAX, utcnow
 from shared.errors import InvalidInput, Unauthenticated, responses_for
 from shared.http import DbSession
 
@@ -89,7 +89,8 @@ async def list_sanctions(
     session: DbSession,
     as_of: AsOf = None,
     after: Annotated[
-        int | None, Query(ge=0, description="The `next_cursor` of the previous page")
+        int | None,
+        Query(ge=0, le=BIGINT_MAX, description="The `next_cursor` of the previous page"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> SanctionPage:

@@ -12,8 +12,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
+from pydantic import BeforeValidator
 
-from services.registry.ledger.schemas import AsOf
+from services.registry.ledger.schemas import AsOf, not_a_number
 from services.registry.readers.auth import CurrentReader, RecordReader
 from services.registry.readers.errors import OutsideOrganisation, RoleNotAllowed
 from services.registry.retention.settings import RetentionSettings, current_retention_settings
@@ -46,10 +47,14 @@ By = Annotated[
 ]
 Department = Annotated[str | None, Query(max_length=64)]
 From = Annotated[
-    date | None, Query(alias="from", description="Violations effective on or after this date")
+    date | None,
+    BeforeValidator(not_a_number),
+    Query(alias="from", description="Violations effective on or after this date"),
 ]
 To = Annotated[
-    date | None, Query(alias="to", description="Violations effective on or before this date")
+    date | None,
+    BeforeValidator(not_a_number),
+    Query(alias="to", description="Violations effective on or before this date"),
 ]
 
 

@@ -8,7 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.review.cases.schemas import RuleCode, Statement, StrictInput
+from services.review.cases.schemas import RuleCode, Statement
+from shared.input import StrictInput
 
 
 class AppealCreate(StrictInput):

@@ -17,16 +17,13 @@ from services.review.charges.schemas import (
 )
 from services.review.institutional_findings.schemas import InstitutionalFindingRead
 from services.review.notices.schemas import DueProcessRead
+from shared.input import StrictInput
 
 RuleCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Statement = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)
 ]
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-
-
-class StrictInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class NoticeCreate(StrictInput):

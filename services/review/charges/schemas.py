@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from shared.input import StrictInput
+
 RuleCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Statement = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)
@@ -20,10 +22,6 @@ EvidenceNumbers = Annotated[
 ]
 ChargeBasis = Literal["alleged", "group_administrator", "added"]
 ChargeFindingValue = Literal["proved", "not_proved"]
-
-
-class StrictInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ChargeCreate(StrictInput):

@@ -8,7 +8,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from services.review.cases.schemas import CaseEventRead, Statement, StrictInput
+from services.review.cases.schemas import CaseEventRead, Statement
+from shared.input import StrictInput
 from shared.messages import AccountModerator, PermissionApplicant, PermissionDecision
 
 Condition = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
