@@ -552,12 +552,18 @@ async def figure_b2(context: BenchContext) -> Figure:
     )
 
 
+# Below the definitions it imports from this module (BenchContext, Figure, percentile...).
+from tests.bench import registry_figures  # noqa: E402
+
 FIGURES: dict[str, Callable[[BenchContext], Awaitable[Figure]]] = {
     "L1": figure_l1,
     "B1": figure_b1,
     "B1X": figure_b1x,
     "V1": figure_v1,
     "V2": figure_v2,
+    "R1": registry_figures.figure_r1,
+    "R2": registry_figures.figure_r2,
+    "B3": registry_figures.figure_b3,
     # Last: its 100,000 messages keep the relay and review busy for a while after it.
     "B2": figure_b2,
 }

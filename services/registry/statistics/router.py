@@ -85,8 +85,9 @@ async def read_statistics(
     scope: Filter, session: DbSession, settings: Settings, by: By = "month"
 ) -> StatisticsRead:
     """Counts of current violations (as the registry stood at `as_of`, default now) grouped by
-    `by`, their total, the days from report to record (median and 90th percentile), and the
-    appeals decided by outcome.
+    `by`, their total, the whole days from report to record (median and 90th percentile), and
+    the appeals decided by outcome. A date range of whole months (or none) is answered from the
+    statistics tally in milliseconds; any other range is counted from the ledger.
 
     Every count below `min_cell` (REGISTRY_STATISTICS_MIN_CELL, default 5) reads as the string
     "<5", never as a number; the total is withheld (null) when any group is suppressed, and

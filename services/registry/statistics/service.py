@@ -1,12 +1,15 @@
 """Counting the ledger for dashboards, as the registry stood at any moment: current violations
-grouped by month, department, rule or platform; imposed sanctions grouped by penalty; days from
-report to record; and sanctions whose penalty class departs from what a rule usually draws.
+grouped by month, department, rule or platform; imposed sanctions grouped by penalty; whole days
+from report to record; and sanctions whose penalty class departs from what a rule usually draws.
 
-Nothing here returns personal data: queries select group keys and counts only. Small counts are
-suppressed by services/registry/statistics/suppression.py, not here, so the raw numbers never
-leave this module except through it. A violation counts if its version was recorded by `as_of`
-and no version superseding it was recorded by then (the ledger's bitemporal rule,
-services/registry/ledger/service.py).
+Two ways to the same numbers: the statistics tally (tally.py), kept by the database as records
+are appended, answers in milliseconds whenever the date range is made of whole months (or
+absent); any other range is counted from the ledger itself (the ledger_* functions), which a
+test holds the tally to. Nothing here returns personal data: queries select group keys and
+counts only. Small counts are suppressed by services/registry/statistics/suppression.py, not
+here, so the raw numbers never leave this module except through it. A violation counts if its
+version was recorded by `as_of` and no version superseding it was recorded by then (the
+ledger's bitemporal rule, services/registry/ledger/service.py).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from sqlalchemy.orm import aliased
 
 from services.registry.catalogue.models import Penalty
 from services.registry.ledger.models import IS_VIOLATION_VERSION, LedgerRecord
+from services.registry.statistics import tally
 
 Grouping = Literal["month", "department", "rule", "platform", "penalty"]
 GROUPINGS: tuple[Grouping, ...] = ("month", "department", "rule", "platform", "penalty")
@@ -133,31 +137,31 @@ def _grouped(by: Grouping, scope: StatisticsFilter) -> Select[Any]:
     )
 
 
-async def grouped_counts(
+async def ledger_grouped_counts(
     session: AsyncSession, *, by: Grouping, scope: StatisticsFilter
 ) -> list[tuple[str, int]]:
     rows = (await session.execute(_grouped(by, scope))).all()
     return [(str(row.key), int(row.count)) for row in rows]
 
 
-async def stream_grouped_counts(
+async def ledger_stream_grouped_counts(
     session: AsyncSession, *, by: Grouping, scope: StatisticsFilter, batch_size: int = 500
 ) -> AsyncIterator[tuple[str, int]]:
-    """The same rows as grouped_counts, fetched from a server-side cursor a batch at a time:
+    """The same rows as ledger_grouped_counts, fetched from a server-side cursor a batch at a time:
     however many groups there are, only one batch is in memory."""
     result = await session.stream(_grouped(by, scope).execution_options(yield_per=batch_size))
     async for row in result:
         yield str(row.key), int(row.count)
 
 
-async def counted_total(session: AsyncSession, *, by: Grouping, scope: StatisticsFilter) -> int:
+async def ledger_total(session: AsyncSession, *, by: Grouping, scope: StatisticsFilter) -> int:
     """How many things the grouping counts: current violations (each once, whatever rules it
     cites), or impositions for the penalty grouping."""
     counted = _impositions(scope)[0] if by == "penalty" else _current_violations(scope)
     return int(await session.scalar(counted.add_columns(func.count())) or 0)
 
 
-async def appeal_outcome_counts(
+async def ledger_appeal_outcome_counts(
     session: AsyncSession, *, scope: StatisticsFilter
 ) -> list[tuple[str, int]]:
     """Appeals decided by as_of, by outcome (upheld, modified, set aside), within the filters
@@ -179,9 +183,14 @@ async def appeal_outcome_counts(
     return [(str(outcome), int(count)) for outcome, count in rows.all()]
 
 
-async def turnaround_days(session: AsyncSession, *, scope: StatisticsFilter) -> TurnaroundDays:
-    """Median and 90th percentile of days from the report to its violation's record."""
-    days = func.extract("epoch", LedgerRecord.recorded_at - LedgerRecord.reported_at) / 86400
+async def ledger_turnaround_days(
+    session: AsyncSession, *, scope: StatisticsFilter
+) -> TurnaroundDays:
+    """Median and 90th percentile of the whole days from the report to its violation's
+    record."""
+    days = func.floor(
+        func.extract("epoch", LedgerRecord.recorded_at - LedgerRecord.reported_at) / 86400
+    )
     row = (
         await session.execute(
             _current_violations(scope).add_columns(
@@ -195,6 +204,111 @@ async def turnaround_days(session: AsyncSession, *, scope: StatisticsFilter) -> 
         records=int(row.records),
         median=None if row.median is None else round(float(row.median), 1),
         p90=None if row.p90 is None else round(float(row.p90), 1),
+    )
+
+
+# The tally's measure and grouping for each `by` (services/registry/statistics/tally.py).
+TALLIED: dict[Grouping, tuple[str, str]] = {
+    "month": ("violation", "month"),
+    "department": ("violation", "department"),
+    "rule": ("rule", "key"),
+    "platform": ("platform", "key"),
+    "penalty": ("penalty", "key"),
+}
+
+
+def _from_tally(scope: StatisticsFilter) -> bool:
+    return tally.whole_months(scope.effective_from, scope.effective_to)
+
+
+def _department(scope: StatisticsFilter) -> tuple[bool, str | None]:
+    """(whether anything can match, the one department counted or None for all): a reader
+    bound to one department asking for another counts nothing."""
+    wanted = {code for code in (scope.department_scope, scope.department) if code is not None}
+    if len(wanted) > 1:
+        return False, None
+    return True, next(iter(wanted), None)
+
+
+async def _tallied(
+    session: AsyncSession, *, measure: str, group: str, scope: StatisticsFilter
+) -> list[tuple[str, int]]:
+    possible, department = _department(scope)
+    if not possible:
+        return []
+    return await tally.tallied(
+        session,
+        measure=measure,
+        group=group,
+        department=department,
+        by_department=group == "department",
+        as_of=scope.as_of,
+        effective_from=scope.effective_from,
+        effective_to=scope.effective_to,
+    )
+
+
+async def grouped_counts(
+    session: AsyncSession, *, by: Grouping, scope: StatisticsFilter
+) -> list[tuple[str, int]]:
+    """(key, count) by `by`, ordered by key; a violation citing two rules counts under each."""
+    if not _from_tally(scope):
+        return await ledger_grouped_counts(session, by=by, scope=scope)
+    measure, group = TALLIED[by]
+    return await _tallied(session, measure=measure, group=group, scope=scope)
+
+
+async def stream_grouped_counts(
+    session: AsyncSession, *, by: Grouping, scope: StatisticsFilter, batch_size: int = 500
+) -> AsyncIterator[tuple[str, int]]:
+    """The rows of grouped_counts; counted from the ledger, a batch at a time from a
+    server-side cursor (the tally's groups are few enough to read at once)."""
+    if not _from_tally(scope):
+        async for row in ledger_stream_grouped_counts(
+            session, by=by, scope=scope, batch_size=batch_size
+        ):
+            yield row
+        return
+    for row in await grouped_counts(session, by=by, scope=scope):
+        yield row
+
+
+async def counted_total(session: AsyncSession, *, by: Grouping, scope: StatisticsFilter) -> int:
+    """How many things the grouping counts: current violations (each once, whatever rules it
+    cites), or impositions for the penalty grouping."""
+    if not _from_tally(scope):
+        return await ledger_total(session, by=by, scope=scope)
+    measure = "penalty" if by == "penalty" else "violation"
+    return sum(
+        count for _, count in await _tallied(session, measure=measure, group="key", scope=scope)
+    )
+
+
+async def appeal_outcome_counts(
+    session: AsyncSession, *, scope: StatisticsFilter
+) -> list[tuple[str, int]]:
+    """Appeals decided by as_of, by outcome (upheld, modified, set aside), within the filters
+    (dates on the outcome's effective date)."""
+    if not _from_tally(scope):
+        return await ledger_appeal_outcome_counts(session, scope=scope)
+    return await _tallied(session, measure="appeal", group="key", scope=scope)
+
+
+async def turnaround_days(session: AsyncSession, *, scope: StatisticsFilter) -> TurnaroundDays:
+    """Median and 90th percentile of the whole days from the report to its violation's record
+    (PostgreSQL's percentile_cont, over the tally's counts of each number of days)."""
+    if not _from_tally(scope):
+        return await ledger_turnaround_days(session, scope=scope)
+    histogram = sorted(
+        (int(days), count)
+        for days, count in await _tallied(session, measure="turnaround", group="key", scope=scope)
+    )
+    median = tally.percentile_cont(histogram, 0.5)
+    p90 = tally.percentile_cont(histogram, 0.9)
+    return TurnaroundDays(
+        records=sum(count for _, count in histogram),
+        median=None if median is None else round(median, 1),
+        p90=None if p90 is None else round(p90, 1),
     )
 
 

@@ -1,0 +1,183 @@
+"""Statistics from the tally: the same numbers as counting the ledger (service.py), read from
+statistics_tally in a few milliseconds however long the ledger grows.
+
+statistics_tally (migration registry_0008) holds the counts as the ledger stands now, by month
+of the effective date and for all months together (month '-infinity'); a trigger
+keeps it in step in the same transaction as every insert. A query as of an earlier moment takes
+back out, in the same statement, the effect of every record recorded after that moment (a
+version it added, a version it superseded, an imposition, an appeal outcome), so any `as_of`
+answers exactly as the ledger stood then; the further back, the more records to take out.
+
+The tally counts by month of the effective date, so a date range must cover whole months
+(`from` the first of a month, `to` the last of one) to be answered here; any other range is
+counted from the ledger itself (service.py), which gives the same numbers more slowly.
+"""
+
+from __future__ import annotations
+
+import math
+from calendar import monthrange
+from datetime import date
+from typing import Any
+
+from sqlalchemy import BigInteger, Date, String, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.registry.base import RegistryBase
+
+
+class StatisticsTally(RegistryBase):
+    """One cell: how many things a measure counts for a department ('*': all of them), a month
+    of the effective date and a key (a platform, rule, whole days, penalty code or outcome)."""
+
+    __tablename__ = "statistics_tally"
+
+    measure: Mapped[str] = mapped_column(String(16), primary_key=True)
+    department: Mapped[str] = mapped_column(String(64), primary_key=True)
+    effective_month: Mapped[date] = mapped_column(Date, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+
+
+ALL_DEPARTMENTS = "*"
+VERSION = (
+    "({0}.record_kind IN ('violation', 'correction') OR "
+    "({0}.record_kind = 'appeal_outcome' AND {0}.appeal_outcome = 'modified'))"
+)
+MONTH = "date_trunc('month', effective_on::timestamp)::date"
+# The effect of the records recorded after :as_of, to take out of the tally: a version still
+# current now was not yet there (-1); a version superseded by one of them was still current
+# then (+1); their impositions and appeal outcomes were not yet there (-1). The cells are
+# expanded as the trigger expands them (registry_0008).
+LATER_CELLS = f"""
+    later AS (SELECT * FROM registry.ledger_record WHERE recorded_at > :as_of),
+    version_change AS (
+        SELECT v.department, v.effective_on, v.platform, v.rules_cited, v.recorded_at,
+            v.reported_at, -1 AS delta
+        FROM later v
+        WHERE {VERSION.format("v")}
+            AND NOT EXISTS (SELECT FROM registry.ledger_record s WHERE s.supersedes_id = v.id)
+        UNION ALL
+        SELECT p.department, p.effective_on, p.platform, p.rules_cited, p.recorded_at,
+            p.reported_at, 1
+        FROM later r JOIN registry.ledger_record p ON p.id = r.supersedes_id
+        WHERE {VERSION.format("p")} AND p.recorded_at <= :as_of
+    ),
+    imposition AS (
+        SELECT s.department, v.effective_on, s.penalty_code, -1 AS delta
+        FROM later s JOIN registry.ledger_record v ON v.id = s.violation_id
+        WHERE s.sanction_event = 'imposed'
+    ),
+    appeal AS (
+        SELECT department, effective_on, appeal_outcome, -1 AS delta
+        FROM later WHERE record_kind = 'appeal_outcome'
+    ),
+    cell AS (
+        SELECT department, {MONTH} AS effective_month, 'violation' AS measure, '' AS key, delta
+            FROM version_change
+        UNION ALL SELECT department, {MONTH}, 'platform', platform, delta FROM version_change
+        UNION ALL SELECT department, {MONTH}, 'rule', rule, delta
+            FROM version_change CROSS JOIN LATERAL unnest(rules_cited) AS rule
+        UNION ALL SELECT department, {MONTH}, 'turnaround',
+            floor(extract(epoch FROM recorded_at - reported_at) / 86400)::bigint::text, delta
+            FROM version_change
+        UNION ALL SELECT department, {MONTH}, 'penalty', penalty_code, delta FROM imposition
+        UNION ALL SELECT department, {MONTH}, 'appeal', appeal_outcome, delta FROM appeal
+    )
+"""
+GROUP_KEYS = {
+    "month": "to_char(effective_month, 'YYYY-MM')",
+    "department": "department",
+    "key": "key",
+}
+
+
+def whole_months(effective_from: date | None, effective_to: date | None) -> bool:
+    """Whether a date range (inclusive, either end open) is made of whole months."""
+    starts = effective_from is None or effective_from.day == 1
+    ends = (
+        effective_to is None
+        or effective_to.day == monthrange(effective_to.year, effective_to.month)[1]
+    )
+    return starts and ends
+
+
+async def tallied(
+    session: AsyncSession,
+    *,
+    measure: str,
+    group: str,
+    department: str | None,
+    by_department: bool,
+    as_of: Any,
+    effective_from: date | None,
+    effective_to: date | None,
+) -> list[tuple[str, int]]:
+    """(group key, count) of a measure as of a moment, ordered by key, zero counts left out.
+
+    department None counts every department (the '*' cells, or each department's own when
+    grouping by department); a range must be whole months (whole_months)."""
+    if by_department:
+        own = "department <> '*'" + (" AND department = :department" if department else "")
+    else:
+        own = "department = :department"
+    later_own = "department = :department" if department else "TRUE"
+    # The cells of every month together answer a query that neither groups by month nor
+    # narrows the months; the others read the months they need.
+    months = ""
+    if effective_from is not None:
+        months += " AND effective_month >= :month_from"
+    if effective_to is not None:
+        months += " AND effective_month <= :month_to"
+    every_month = group != "month" and not months
+    own_months = (
+        "effective_month = '-infinity'" if every_month else f"effective_month > '-infinity'{months}"
+    )
+    statement = text(
+        f"""WITH {LATER_CELLS},
+        counted AS (
+            SELECT department, effective_month, key, count FROM registry.statistics_tally
+            WHERE measure = :measure AND {own} AND {own_months}
+            UNION ALL
+            SELECT department, effective_month, key, delta FROM cell
+            WHERE measure = :measure AND {later_own}{months}
+        )
+        SELECT {GROUP_KEYS[group]} AS key, sum(count) AS count FROM counted
+        GROUP BY 1 HAVING sum(count) <> 0 ORDER BY 1"""
+    )
+    parameters: dict[str, Any] = {
+        "measure": measure,
+        "as_of": as_of,
+        "department": department or ALL_DEPARTMENTS,
+    }
+    if effective_from is not None:
+        parameters["month_from"] = effective_from
+    if effective_to is not None:
+        parameters["month_to"] = effective_to.replace(day=1)
+    rows = (await session.execute(statement, parameters)).all()
+    return [(str(key), int(count)) for key, count in rows]
+
+
+def percentile_cont(histogram: list[tuple[int, int]], fraction: float) -> float | None:
+    """PostgreSQL's percentile_cont over the values a histogram ((value, count), by value)
+    stands for, computed as PostgreSQL computes it, so the two agree to the last bit."""
+    total = sum(count for _, count in histogram)
+    if total == 0:
+        return None
+    position = fraction * (total - 1)
+    first_row, second_row = math.floor(position), math.ceil(position)
+
+    def value_at(row: int) -> int:
+        seen = 0
+        for value, count in histogram:
+            seen += count
+            if row < seen:
+                return value
+        raise IndexError(row)
+
+    first = float(value_at(first_row))
+    if first_row == second_row:
+        return first
+    second = float(value_at(second_row))
+    return first + (position - first_row) * (second - first)
