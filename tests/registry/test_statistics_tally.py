@@ -62,6 +62,12 @@ async def assert_same_answers(session: AsyncSession, scope: service.StatisticsFi
     assert turnaround == await service.ledger_turnaround_days(session, scope=scope)
     appeals = await service.appeal_outcome_counts(session, scope=scope)
     assert appeals == await service.ledger_appeal_outcome_counts(session, scope=scope)
+    # What the endpoint reads: every number in one statement.
+    for by in service.GROUPINGS:
+        numbers = await service.statistics(session, by=by, scope=scope)
+        assert numbers.counts == await service.ledger_grouped_counts(session, by=by, scope=scope)
+        assert numbers.total == await service.ledger_total(session, by=by, scope=scope)
+        assert numbers.turnaround == turnaround and numbers.appeals == appeals
 
 
 async def seeded_moments(session: AsyncSession) -> list[datetime]:

@@ -94,10 +94,13 @@ async def read_statistics(
     reads "<5" when itself below the threshold; the days are given over at least `min_cell`
     records only. No personal data: any credential may read this, dashboards included."""
     min_cell = settings.min_cell
-    counts = await service.grouped_counts(session, by=by, scope=scope)
-    total = await service.counted_total(session, by=by, scope=scope)
-    days = await service.turnaround_days(session, scope=scope)
-    appeals = await service.appeal_outcome_counts(session, scope=scope)
+    numbers = await service.statistics(session, by=by, scope=scope)
+    counts, total, days, appeals = (
+        numbers.counts,
+        numbers.total,
+        numbers.turnaround,
+        numbers.appeals,
+    )
     enough = days.records >= min_cell
     marker = suppression.suppressed_marker(min_cell)
     return StatisticsRead(

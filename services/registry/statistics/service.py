@@ -231,20 +231,67 @@ def _department(scope: StatisticsFilter) -> tuple[bool, str | None]:
 
 
 async def _tallied(
-    session: AsyncSession, *, measure: str, group: str, scope: StatisticsFilter
-) -> list[tuple[str, int]]:
+    session: AsyncSession, *, parts: list[tuple[str, str]], scope: StatisticsFilter
+) -> list[list[tuple[str, int]]]:
     possible, department = _department(scope)
     if not possible:
-        return []
+        return [[] for _ in parts]
     return await tally.tallied(
         session,
-        measure=measure,
-        group=group,
+        parts=parts,
         department=department,
-        by_department=group == "department",
         as_of=scope.as_of,
         effective_from=scope.effective_from,
         effective_to=scope.effective_to,
+    )
+
+
+def _turnaround(histogram_rows: list[tuple[str, int]]) -> TurnaroundDays:
+    histogram = sorted((int(days), count) for days, count in histogram_rows)
+    median = tally.percentile_cont(histogram, 0.5)
+    p90 = tally.percentile_cont(histogram, 0.9)
+    return TurnaroundDays(
+        records=sum(count for _, count in histogram),
+        median=None if median is None else round(median, 1),
+        p90=None if p90 is None else round(p90, 1),
+    )
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """Every number GET /v1/statistics gives, before suppression."""
+
+    counts: list[tuple[str, int]]
+    total: int
+    turnaround: TurnaroundDays
+    appeals: list[tuple[str, int]]
+
+
+async def statistics(session: AsyncSession, *, by: Grouping, scope: StatisticsFilter) -> Statistics:
+    """The grouped counts, their total, the turnaround and the appeal outcomes: from the
+    tally in one statement, or counted from the ledger for a range of part months."""
+    if not _from_tally(scope):
+        return Statistics(
+            counts=await ledger_grouped_counts(session, by=by, scope=scope),
+            total=await ledger_total(session, by=by, scope=scope),
+            turnaround=await ledger_turnaround_days(session, scope=scope),
+            appeals=await ledger_appeal_outcome_counts(session, scope=scope),
+        )
+    counts, total, turnaround, appeals = await _tallied(
+        session,
+        parts=[
+            TALLIED[by],
+            ("penalty" if by == "penalty" else "violation", "key"),
+            ("turnaround", "key"),
+            ("appeal", "key"),
+        ],
+        scope=scope,
+    )
+    return Statistics(
+        counts=counts,
+        total=sum(count for _, count in total),
+        turnaround=_turnaround(turnaround),
+        appeals=appeals,
     )
 
 
@@ -254,8 +301,8 @@ async def grouped_counts(
     """(key, count) by `by`, ordered by key; a violation citing two rules counts under each."""
     if not _from_tally(scope):
         return await ledger_grouped_counts(session, by=by, scope=scope)
-    measure, group = TALLIED[by]
-    return await _tallied(session, measure=measure, group=group, scope=scope)
+    [counts] = await _tallied(session, parts=[TALLIED[by]], scope=scope)
+    return counts
 
 
 async def stream_grouped_counts(
@@ -279,9 +326,8 @@ async def counted_total(session: AsyncSession, *, by: Grouping, scope: Statistic
     if not _from_tally(scope):
         return await ledger_total(session, by=by, scope=scope)
     measure = "penalty" if by == "penalty" else "violation"
-    return sum(
-        count for _, count in await _tallied(session, measure=measure, group="key", scope=scope)
-    )
+    [counts] = await _tallied(session, parts=[(measure, "key")], scope=scope)
+    return sum(count for _, count in counts)
 
 
 async def appeal_outcome_counts(
@@ -291,7 +337,8 @@ async def appeal_outcome_counts(
     (dates on the outcome's effective date)."""
     if not _from_tally(scope):
         return await ledger_appeal_outcome_counts(session, scope=scope)
-    return await _tallied(session, measure="appeal", group="key", scope=scope)
+    [counts] = await _tallied(session, parts=[("appeal", "key")], scope=scope)
+    return counts
 
 
 async def turnaround_days(session: AsyncSession, *, scope: StatisticsFilter) -> TurnaroundDays:
@@ -299,17 +346,8 @@ async def turnaround_days(session: AsyncSession, *, scope: StatisticsFilter) -> 
     (PostgreSQL's percentile_cont, over the tally's counts of each number of days)."""
     if not _from_tally(scope):
         return await ledger_turnaround_days(session, scope=scope)
-    histogram = sorted(
-        (int(days), count)
-        for days, count in await _tallied(session, measure="turnaround", group="key", scope=scope)
-    )
-    median = tally.percentile_cont(histogram, 0.5)
-    p90 = tally.percentile_cont(histogram, 0.9)
-    return TurnaroundDays(
-        records=sum(count for _, count in histogram),
-        median=None if median is None else round(median, 1),
-        p90=None if p90 is None else round(p90, 1),
-    )
+    [histogram] = await _tallied(session, parts=[("turnaround", "key")], scope=scope)
+    return _turnaround(histogram)
 
 
 async def inconsistent_sanctions(

@@ -103,60 +103,77 @@ def whole_months(effective_from: date | None, effective_to: date | None) -> bool
     return starts and ends
 
 
-async def tallied(
-    session: AsyncSession,
-    *,
-    measure: str,
-    group: str,
-    department: str | None,
-    by_department: bool,
-    as_of: Any,
-    effective_from: date | None,
-    effective_to: date | None,
-) -> list[tuple[str, int]]:
-    """(group key, count) of a measure as of a moment, ordered by key, zero counts left out.
-
-    department None counts every department (the '*' cells, or each department's own when
-    grouping by department); a range must be whole months (whole_months)."""
+def _part(
+    number: int, *, group: str, department: str | None, months: str, by_department: bool
+) -> str:
+    """The SELECT of one part of a tallied statement: (part, key, count) of the measure bound
+    to :measure_<number>, grouped by `group`."""
     if by_department:
         own = "department <> '*'" + (" AND department = :department" if department else "")
     else:
         own = "department = :department"
     later_own = "department = :department" if department else "TRUE"
-    # The cells of every month together answer a query that neither groups by month nor
+    # The cells of every month together answer a part that neither groups by month nor
     # narrows the months; the others read the months they need.
+    every_month = group != "month" and not months
+    own_months = (
+        "effective_month = '-infinity'" if every_month else f"effective_month > '-infinity'{months}"
+    )
+    return f"""
+        SELECT {number} AS part, {GROUP_KEYS[group]} AS key, sum(count) AS count FROM (
+            SELECT department, effective_month, key, count FROM registry.statistics_tally
+            WHERE measure = :measure_{number} AND {own} AND {own_months}
+            UNION ALL
+            SELECT department, effective_month, key, delta FROM cell
+            WHERE measure = :measure_{number} AND {later_own}{months}
+        ) AS counted
+        GROUP BY 2 HAVING sum(count) <> 0"""
+
+
+async def tallied(
+    session: AsyncSession,
+    *,
+    parts: list[tuple[str, str]],
+    department: str | None,
+    as_of: Any,
+    effective_from: date | None,
+    effective_to: date | None,
+) -> list[list[tuple[str, int]]]:
+    """For each (measure, group) part, the (group key, count) rows of the measure as of a
+    moment, ordered by key, zero counts left out; all parts in one statement (one round trip,
+    one snapshot).
+
+    group is `month`, `department` (each department's own cells) or `key`; department None
+    counts every department (the '*' cells); a range must be whole months (whole_months)."""
     months = ""
     if effective_from is not None:
         months += " AND effective_month >= :month_from"
     if effective_to is not None:
         months += " AND effective_month <= :month_to"
-    every_month = group != "month" and not months
-    own_months = (
-        "effective_month = '-infinity'" if every_month else f"effective_month > '-infinity'{months}"
-    )
-    statement = text(
-        f"""WITH {LATER_CELLS},
-        counted AS (
-            SELECT department, effective_month, key, count FROM registry.statistics_tally
-            WHERE measure = :measure AND {own} AND {own_months}
-            UNION ALL
-            SELECT department, effective_month, key, delta FROM cell
-            WHERE measure = :measure AND {later_own}{months}
+    selects = "\n        UNION ALL".join(
+        _part(
+            number,
+            group=group,
+            department=department,
+            months=months,
+            by_department=group == "department",
         )
-        SELECT {GROUP_KEYS[group]} AS key, sum(count) AS count FROM counted
-        GROUP BY 1 HAVING sum(count) <> 0 ORDER BY 1"""
+        for number, (_, group) in enumerate(parts)
     )
+    statement = text(f"WITH {LATER_CELLS}\n{selects}\nORDER BY 1, 2")
     parameters: dict[str, Any] = {
-        "measure": measure,
         "as_of": as_of,
         "department": department or ALL_DEPARTMENTS,
+        **{f"measure_{number}": measure for number, (measure, _) in enumerate(parts)},
     }
     if effective_from is not None:
         parameters["month_from"] = effective_from
     if effective_to is not None:
         parameters["month_to"] = effective_to.replace(day=1)
-    rows = (await session.execute(statement, parameters)).all()
-    return [(str(key), int(count)) for key, count in rows]
+    answers: list[list[tuple[str, int]]] = [[] for _ in parts]
+    for part, key, count in (await session.execute(statement, parameters)).all():
+        answers[part].append((str(key), int(count)))
+    return answers
 
 
 def percentile_cont(histogram: list[tuple[int, int]], fraction: float) -> float | None:
