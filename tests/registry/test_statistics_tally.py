@@ -237,10 +237,13 @@ def test_the_migration_builds_the_tally_the_trigger_kept(seeded_url: str) -> Non
     assert asyncio.run(cells()) == kept
 
 
-def test_percentiles_from_counts_interpolate_as_postgresql_does() -> None:
-    assert percentile_cont([], 0.5) is None
-    assert percentile_cont([(3, 1)], 0.9) == 3.0
+def test_percentiles_interpolate_as_postgresql_does() -> None:
+    def rows(*values: int) -> dict[int, int]:
+        return dict(enumerate(sorted(values)))
+
+    assert percentile_cont({}, count=0, fraction=0.5) is None
+    assert percentile_cont(rows(3), count=1, fraction=0.9) == 3.0
     # 1, 2, 2, 10: the median halfway between the 2s, p90 70% of the way from 2 to 10.
-    assert percentile_cont([(1, 1), (2, 2), (10, 1)], 0.5) == 2.0
-    assert percentile_cont([(1, 1), (2, 2), (10, 1)], 0.9) == pytest.approx(7.6)
-    assert percentile_cont([(0, 2), (5, 2)], 0.5) == 2.5
+    assert percentile_cont(rows(1, 2, 2, 10), count=4, fraction=0.5) == 2.0
+    assert percentile_cont(rows(1, 2, 2, 10), count=4, fraction=0.9) == pytest.approx(7.6)
+    assert percentile_cont(rows(0, 0, 5, 5), count=4, fraction=0.5) == 2.5

@@ -246,12 +246,15 @@ async def _tallied(
     )
 
 
-def _turnaround(histogram_rows: list[tuple[str, int]]) -> TurnaroundDays:
-    histogram = sorted((int(days), count) for days, count in histogram_rows)
-    median = tally.percentile_cont(histogram, 0.5)
-    p90 = tally.percentile_cont(histogram, 0.9)
+def _turnaround(rows: list[tuple[str, int]]) -> TurnaroundDays:
+    """The turnaround from a `percentile_rows` part: the count, and the days at the rows the
+    median and the 90th percentile read."""
+    value_at = {int(row): value for row, value in rows}
+    records = value_at.pop(-1, 0)
+    median = tally.percentile_cont(value_at, count=records, fraction=0.5)
+    p90 = tally.percentile_cont(value_at, count=records, fraction=0.9)
     return TurnaroundDays(
-        records=sum(count for _, count in histogram),
+        records=records,
         median=None if median is None else round(median, 1),
         p90=None if p90 is None else round(p90, 1),
     )
@@ -282,7 +285,7 @@ async def statistics(session: AsyncSession, *, by: Grouping, scope: StatisticsFi
         parts=[
             TALLIED[by],
             ("penalty" if by == "penalty" else "violation", "key"),
-            ("turnaround", "key"),
+            ("turnaround", "percentile_rows"),
             ("appeal", "key"),
         ],
         scope=scope,
@@ -346,8 +349,8 @@ async def turnaround_days(session: AsyncSession, *, scope: StatisticsFilter) -> 
     (PostgreSQL's percentile_cont, over the tally's counts of each number of days)."""
     if not _from_tally(scope):
         return await ledger_turnaround_days(session, scope=scope)
-    [histogram] = await _tallied(session, parts=[("turnaround", "key")], scope=scope)
-    return _turnaround(histogram)
+    [rows] = await _tallied(session, parts=[("turnaround", "percentile_rows")], scope=scope)
+    return _turnaround(rows)
 
 
 async def inconsistent_sanctions(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from calendar import monthrange
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -86,6 +87,8 @@ LATER_CELLS = f"""
         UNION ALL SELECT department, {MONTH}, 'appeal', appeal_outcome, delta FROM appeal
     )
 """
+# The fractions whose rows a `percentile_rows` part reads (median and 90th percentile).
+PERCENTILES: tuple[float, ...] = (0.5, 0.9)
 GROUP_KEYS = {
     "month": "to_char(effective_month, 'YYYY-MM')",
     "department": "department",
@@ -119,15 +122,38 @@ def _part(
     own_months = (
         "effective_month = '-infinity'" if every_month else f"effective_month > '-infinity'{months}"
     )
-    return f"""
-        SELECT {number} AS part, {GROUP_KEYS[group]} AS key, sum(count) AS count FROM (
+    counted = f"""(
             SELECT department, effective_month, key, count FROM registry.statistics_tally
             WHERE measure = :measure_{number} AND {own} AND {own_months}
             UNION ALL
             SELECT department, effective_month, key, delta FROM cell
             WHERE measure = :measure_{number} AND {later_own}{months}
-        ) AS counted
-        GROUP BY 2 HAVING sum(count) <> 0"""
+        ) AS counted"""
+    if group != "percentile_rows":
+        return f"""
+        SELECT {number} AS part, {GROUP_KEYS[group]} AS key, sum(count) AS count
+        FROM {counted} GROUP BY 2 HAVING sum(count) <> 0"""
+    # The keys are whole numbers (days): the count of values (key "-1") and the values at the
+    # rows percentile_cont reads for PERCENTILES (key: the row, from 0 in value order), found
+    # on the running count rather than sending every (value, count) to the application.
+    rows = ", ".join(
+        f"{rounding}({fraction}::float8 * (total - 1))"
+        for fraction in PERCENTILES
+        for rounding in ("floor", "ceil")
+    )
+    return f"""
+        SELECT {number} AS part, row::text AS key,
+            CASE WHEN row = -1 THEN max(total) ELSE min(value) END AS count
+        FROM (
+            SELECT value, sum(n) OVER (ORDER BY value) AS upto, sum(n) OVER () AS total
+            FROM (
+                SELECT key::bigint AS value, sum(count) AS n FROM {counted}
+                GROUP BY 1 HAVING sum(count) <> 0
+            ) AS histogram
+        ) AS running
+        CROSS JOIN LATERAL unnest(ARRAY[-1, {rows}]::bigint[]) AS row
+        WHERE upto > row
+        GROUP BY row"""
 
 
 async def tallied(
@@ -143,7 +169,8 @@ async def tallied(
     moment, ordered by key, zero counts left out; all parts in one statement (one round trip,
     one snapshot).
 
-    group is `month`, `department` (each department's own cells) or `key`; department None
+    group is `month`, `department` (each department's own cells), `key`, or `percentile_rows`
+    (the values percentile_cont reads, see _part); department None
     counts every department (the '*' cells); a range must be whole months (whole_months)."""
     months = ""
     if effective_from is not None:
@@ -176,25 +203,16 @@ async def tallied(
     return answers
 
 
-def percentile_cont(histogram: list[tuple[int, int]], fraction: float) -> float | None:
-    """PostgreSQL's percentile_cont over the values a histogram ((value, count), by value)
-    stands for, computed as PostgreSQL computes it, so the two agree to the last bit."""
-    total = sum(count for _, count in histogram)
-    if total == 0:
+def percentile_cont(value_at: Mapping[int, int], *, count: int, fraction: float) -> float | None:
+    """PostgreSQL's percentile_cont over `count` values given by their rows in value order
+    (value_at: row -> value, holding at least the two rows it reads), computed as PostgreSQL
+    computes it (float8), so the two agree to the last bit."""
+    if count == 0:
         return None
-    position = fraction * (total - 1)
+    position = fraction * (count - 1)
     first_row, second_row = math.floor(position), math.ceil(position)
-
-    def value_at(row: int) -> int:
-        seen = 0
-        for value, count in histogram:
-            seen += count
-            if row < seen:
-                return value
-        raise IndexError(row)
-
-    first = float(value_at(first_row))
+    first = float(value_at[first_row])
     if first_row == second_row:
         return first
-    second = float(value_at(second_row))
+    second = float(value_at[second_row])
     return first + (position - first_row) * (second - first)
