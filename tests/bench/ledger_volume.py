@@ -533,8 +533,9 @@ async def seed_ledger(
     `seed` fixes the records; `years` is how far back recorded_at goes from now;
     `department_prefix` is put before every department code (HEALTH, EDUCATION, ..., MTI-01,
     DHO-01: 45 in all), so a test can seed departments nobody else counts. 1,000,000 records
-    take about two minutes on an idle 2-core machine (hashing in Python, then COPY with the
-    ledger's indexes, foreign keys and the statistics tally's trigger), and a VACUUM after.
+    cost about 90 s of Python CPU (generating and hashing) plus PostgreSQL's COPY with the
+    ledger's indexes, foreign keys and the statistics tally's trigger, then a VACUUM: 4.5
+    minutes measured on the shared 2-core machine moderately loaded, 16 under heavy load.
     """
     import time
 
