@@ -586,6 +586,7 @@ async def seed_ledger(
         # As autovacuum would leave it: statistics for the planner, the visibility map for
         # index-only scans.
         await connection.execute("VACUUM (ANALYZE) registry.ledger_record")
+        await connection.execute("VACUUM (ANALYZE) registry.statistics_tally")
     finally:
         await connection.close()
     return SeededLedger(

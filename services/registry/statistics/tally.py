@@ -143,17 +143,17 @@ def _part(
     )
     return f"""
         SELECT {number} AS part, row::text AS key,
-            CASE WHEN row = -1 THEN max(total) ELSE min(value) END AS count
+            CASE WHEN row = -1 THEN total ELSE value END AS count
         FROM (
-            SELECT value, sum(n) OVER (ORDER BY value) AS upto, sum(n) OVER () AS total
+            SELECT value, n, sum(n) OVER (ORDER BY value) AS upto, sum(n) OVER () AS total
             FROM (
                 SELECT key::bigint AS value, sum(count) AS n FROM {counted}
                 GROUP BY 1 HAVING sum(count) <> 0
             ) AS histogram
         ) AS running
         CROSS JOIN LATERAL unnest(ARRAY[-1, {rows}]::bigint[]) AS row
-        WHERE upto > row
-        GROUP BY row"""
+        -- The one value whose rows hold `row`; the count on the last value.
+        WHERE (row = -1 AND upto = total) OR (upto - n <= row AND row < upto)"""
 
 
 async def tallied(
