@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased
 
 from services.registry.ledger.corrections import append_correction
 from services.registry.ledger.models import LedgerRecord
-from services.registry.statistics import service
+from services.registry.statistics import service, tally
 from services.registry.statistics.tally import percentile_cont, whole_months
 from shared.db import create_engine, create_sessionmaker
 from shared.migrations import alembic_config, upgrade
@@ -118,6 +118,75 @@ async def test_the_tally_counts_what_counting_the_ledger_counts(
         )
         await assert_same_answers(session, bound)
         assert await service.counted_total(session, by="month", scope=bound) == 0
+
+
+LIVE_IMPOSITIONS = """
+    SELECT s.penalty_code, count(*) FROM registry.ledger_record s
+    JOIN registry.ledger_record v ON v.id = s.violation_id
+    WHERE s.sanction_event = 'imposed' AND s.recorded_at <= :as_of
+        AND NOT EXISTS (
+            SELECT FROM registry.ledger_record e WHERE e.sanction_id = s.sanction_id
+            AND e.sanction_event IN ('spent', 'expunged') AND e.recorded_at <= :as_of
+        )
+        AND (CAST(:department AS text) IS NULL OR s.department = :department)
+        AND (CAST(:from AS date) IS NULL OR v.effective_on >= :from)
+        AND (CAST(:to AS date) IS NULL OR v.effective_on <= :to)
+    GROUP BY 1 ORDER BY 1
+"""
+
+
+async def test_impositions_not_yet_spent_or_expunged_are_tallied_too(
+    seeded: async_sessionmaker[AsyncSession],
+) -> None:
+    """`penalty_live` (for the retention policy that takes spent sanctions off the dashboards)
+    counts the impositions no spent or expunged event had followed by as_of."""
+    async with seeded() as session:
+        for as_of in await seeded_moments(session):
+            for department, effective_from, effective_to in (
+                (None, None, None),
+                ("HEALTH", None, None),
+                (None, date(2025, 1, 1), date(2025, 12, 31)),
+            ):
+                scope = service.StatisticsFilter(
+                    as_of=as_of,
+                    department=department,
+                    effective_from=effective_from,
+                    effective_to=effective_to,
+                )
+                live, every = await tally.tallied(
+                    session,
+                    parts=[("penalty_live", "key"), ("penalty", "key")],
+                    department=department,
+                    as_of=as_of,
+                    effective_from=effective_from,
+                    effective_to=effective_to,
+                )
+                counted = (
+                    await session.execute(
+                        text(LIVE_IMPOSITIONS),
+                        {
+                            "as_of": as_of,
+                            "department": department,
+                            "from": effective_from,
+                            "to": effective_to,
+                        },
+                    )
+                ).all()
+                assert live == [(code, count) for code, count in counted]
+                assert every == await service.ledger_grouped_counts(
+                    session, by="penalty", scope=scope
+                )
+        # The seeded ledger spends sanctions: the two measures differ now.
+        now = datetime.now(UTC)
+        live, every = await tally.tallied(
+            session,
+            parts=[("penalty_live", "key"), ("penalty", "key")],
+            department=None,
+            as_of=now,
+            effective_from=None,
+            effective_to=None,
+        )
+        assert sum(count for _, count in live) < sum(count for _, count in every)
 
 
 async def test_a_range_of_part_months_is_counted_from_the_ledger_with_the_same_rule(

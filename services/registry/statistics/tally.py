@@ -49,8 +49,9 @@ VERSION = (
 MONTH = "date_trunc('month', effective_on::timestamp)::date"
 # The effect of the records recorded after :as_of, to take out of the tally: a version still
 # current now was not yet there (-1); a version superseded by one of them was still current
-# then (+1); their impositions and appeal outcomes were not yet there (-1). The cells are
-# expanded as the trigger expands them (registry_0008).
+# then (+1); their impositions and appeal outcomes were not yet there (-1); a sanction they
+# first spent or expunged was still live then (+1 to `penalty_live`). The cells are expanded as
+# the trigger expands them (registry_0008).
 LATER_CELLS = f"""
     later AS (SELECT * FROM registry.ledger_record WHERE recorded_at > :as_of),
     version_change AS (
@@ -70,6 +71,17 @@ LATER_CELLS = f"""
         FROM later s JOIN registry.ledger_record v ON v.id = s.violation_id
         WHERE s.sanction_event = 'imposed'
     ),
+    spent AS (
+        SELECT i.department, v.effective_on, i.penalty_code, 1 AS delta
+        FROM later e
+        JOIN registry.ledger_record i ON i.id = e.sanction_id
+        JOIN registry.ledger_record v ON v.id = i.violation_id
+        WHERE e.sanction_event IN ('spent', 'expunged')
+            AND NOT EXISTS (
+                SELECT FROM registry.ledger_record f WHERE f.sanction_id = e.sanction_id
+                AND f.sanction_event IN ('spent', 'expunged') AND f.sequence < e.sequence
+            )
+    ),
     appeal AS (
         SELECT department, effective_on, appeal_outcome, -1 AS delta
         FROM later WHERE record_kind = 'appeal_outcome'
@@ -84,6 +96,8 @@ LATER_CELLS = f"""
             floor(extract(epoch FROM recorded_at - reported_at) / 86400)::bigint::text, delta
             FROM version_change
         UNION ALL SELECT department, {MONTH}, 'penalty', penalty_code, delta FROM imposition
+        UNION ALL SELECT department, {MONTH}, 'penalty_live', penalty_code, delta FROM imposition
+        UNION ALL SELECT department, {MONTH}, 'penalty_live', penalty_code, delta FROM spent
         UNION ALL SELECT department, {MONTH}, 'appeal', appeal_outcome, delta FROM appeal
     )
 """

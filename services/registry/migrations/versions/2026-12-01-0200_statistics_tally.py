@@ -6,8 +6,8 @@ statistics_tally holds, per department (and '*' for all departments together), m
 month of the effective date (and '-infinity' for all months together) and key, how many things are counted as the ledger stands now:
 current violation versions (measure `violation`, and by `platform`, by `rule` and by whole days
 from report to record, `turnaround`), imposed sanctions by penalty (`penalty`, on the month of
-the violation sanctioned) and appeal outcomes (`appeal`). A statement-level trigger on the
-ledger adds each inserted record's effect in the same transaction as the insert (a new version
+the violation sanctioned; `penalty_live`: those not yet spent or expunged) and appeal outcomes
+(`appeal`). A statement-level trigger on the ledger adds each inserted record's effect in the same transaction as the insert (a new version
 +1; the version it supersedes -1), whoever inserts: the append path, a COPY, a migration. The
 ledger refuses UPDATE, DELETE and TRUNCATE, so nothing else can move the counts. Backfilled
 here from the ledger as it stands.
@@ -41,10 +41,11 @@ def is_version(alias: str) -> str:
 
 # The cells a set of changes touches, from three CTEs: version_change (department,
 # effective_on, platform, rules_cited, recorded_at, reported_at, delta), imposition
-# (department, effective_on of the violation, penalty_code, delta) and appeal (department,
-# effective_on, appeal_outcome, delta). Frozen here: services/registry/statistics/tally.py
-# repeats it for the records recorded after an `as_of`, and a test holds the two to the same
-# answers.
+# (department, effective_on of the violation, penalty_code, delta), spent (the same, for the
+# first spent or expunged event of a sanction: its imposition leaves `penalty_live`) and appeal
+# (department, effective_on, appeal_outcome, delta). Frozen here:
+# services/registry/statistics/tally.py repeats it for the records recorded after an `as_of`,
+# and a test holds the two to the same answers.
 MONTH = "date_trunc('month', effective_on::timestamp)::date"
 CELLS = f"""
     SELECT department, {MONTH} AS effective_month, 'violation' AS measure, '' AS key, delta
@@ -56,6 +57,8 @@ CELLS = f"""
         floor(extract(epoch FROM recorded_at - reported_at) / 86400)::bigint::text, delta
         FROM version_change
     UNION ALL SELECT department, {MONTH}, 'penalty', penalty_code, delta FROM imposition
+    UNION ALL SELECT department, {MONTH}, 'penalty_live', penalty_code, delta FROM imposition
+    UNION ALL SELECT department, {MONTH}, 'penalty_live', penalty_code, delta FROM spent
     UNION ALL SELECT department, {MONTH}, 'appeal', appeal_outcome, delta FROM appeal
 """
 ADD_CELLS = f"""
@@ -113,6 +116,16 @@ def upgrade() -> None:
                 SELECT s.department, v.effective_on, s.penalty_code, 1 AS delta
                 FROM added s JOIN {LEDGER} v ON v.id = s.violation_id
                 WHERE s.sanction_event = 'imposed'
+            ), spent AS (
+                SELECT i.department, v.effective_on, i.penalty_code, -1 AS delta
+                FROM added e
+                JOIN {LEDGER} i ON i.id = e.sanction_id
+                JOIN {LEDGER} v ON v.id = i.violation_id
+                WHERE e.sanction_event IN ('spent', 'expunged')
+                    AND NOT EXISTS (
+                        SELECT FROM {LEDGER} f WHERE f.sanction_id = e.sanction_id
+                        AND f.sanction_event IN ('spent', 'expunged') AND f.sequence < e.sequence
+                    )
             ), appeal AS (
                 SELECT department, effective_on, appeal_outcome, 1 AS delta
                 FROM added WHERE record_kind = 'appeal_outcome'
@@ -136,6 +149,16 @@ def upgrade() -> None:
                 SELECT s.department, v.effective_on, s.penalty_code, 1 AS delta
                 FROM {LEDGER} s JOIN {LEDGER} v ON v.id = s.violation_id
                 WHERE s.sanction_event = 'imposed'
+            ), spent AS (
+                SELECT i.department, v.effective_on, i.penalty_code, -1 AS delta
+                FROM {LEDGER} e
+                JOIN {LEDGER} i ON i.id = e.sanction_id
+                JOIN {LEDGER} v ON v.id = i.violation_id
+                WHERE e.sanction_event IN ('spent', 'expunged')
+                    AND NOT EXISTS (
+                        SELECT FROM {LEDGER} f WHERE f.sanction_id = e.sanction_id
+                        AND f.sanction_event IN ('spent', 'expunged') AND f.sequence < e.sequence
+                    )
             ), appeal AS (
                 SELECT department, effective_on, appeal_outcome, 1 AS delta
                 FROM {LEDGER} WHERE record_kind = 'appeal_outcome'
