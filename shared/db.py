@@ -55,6 +55,10 @@ def create_engine(settings: ServiceSettings, *, application_name: str) -> AsyncE
             "server_settings": {
                 "application_name": application_name,
                 "statement_timeout": str(settings.database_statement_timeout_ms),
+                # JIT compiles a plan whose estimated cost is high, such as a keyset page over
+                # a large table (a LIMIT the estimate ignores), and spends a second compiling
+                # what runs in a millisecond. Our queries are short: never worth it.
+                "jit": "off",
             },
             "timeout": 10,
         },

@@ -27,6 +27,9 @@ class RegistrySettings(ServiceSettings):
     # Calendar days after a violation's effective date during which the employee may appeal;
     # no sanction may be ordered until they have passed (services/registry/sanctions/lifecycle.py).
     appeal_window_days: int = Field(default=30, ge=0, le=365)
+    # The longest a CSV export of violations may run (its statement timeout): one export is one
+    # long statement, unlike a request, which DATABASE_STATEMENT_TIMEOUT_MS bounds.
+    export_timeout_seconds: int = Field(default=600, ge=1, le=3600)
 
     def require_signing_key(self) -> None:
         if self.environment == "production" and self.checkpoint_signing_key is None:

@@ -88,6 +88,7 @@ POLICY: dict[Route, frozenset[str]] = {
     ("registry", "GET", "/v1/catalogue/rules"): EVERY_READER,
     ("registry", "GET", "/v1/catalogue/penalties"): EVERY_READER,
     ("registry", "GET", "/v1/violations"): RECORD_READERS,
+    ("registry", "GET", "/v1/violations/export.csv"): RECORD_READERS,
     ("registry", "GET", "/v1/violations/{record_id}"): RECORD_READERS,
     ("registry", "POST", "/v1/violations/{record_id}/sanctions"): frozenset(
         {"competent_authority"}

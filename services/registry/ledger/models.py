@@ -211,6 +211,9 @@ class LedgerRecord(RegistryBase):
             postgresql_where=text("record_kind = 'appeal_outcome'"),
         ),
         Index("ix_ledger_record_department_sequence", "department", "sequence"),
+        # registry_0008: pages by platform, and statistics as of a past moment.
+        Index("ix_ledger_record_platform_sequence", "platform", "sequence"),
+        Index("ix_ledger_record_recorded_at", "recorded_at"),
         Index("ix_ledger_record_rules_cited", "rules_cited", postgresql_using="gin"),
         # History is linear: a record is superseded at most once.
         Index("uq_ledger_record_supersedes_id", "supersedes_id", unique=True),

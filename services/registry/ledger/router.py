@@ -8,10 +8,11 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
 
 from services.registry.checkpoints.schemas import CheckpointList, CheckpointRead
 from services.registry.checkpoints.service import check_latest_checkpoint, recent_checkpoints
-from services.registry.ledger import service
+from services.registry.ledger import export, service
 from services.registry.ledger.errors import ViolationNotFound
 from services.registry.ledger.schemas import (
     AsOf,
@@ -25,7 +26,7 @@ from services.registry.readers.errors import OutsideOrganisation, RoleNotAllowed
 from services.registry.settings import RegistrySettings, current_settings
 from shared.db import BIGINT_MAX, utcnow
 from shared.errors import InvalidInput, Unauthenticated, responses_for
-from shared.http import DbSession
+from shared.http import DbSession, Resources
 
 violations_router = APIRouter(prefix="/v1/violations", tags=["violations"])
 audit_router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -94,6 +95,59 @@ async def list_violations(
         items=[ViolationRead.of(version) for version in versions],
         next_cursor=next_cursor,
         as_of=moment,
+    )
+
+
+@violations_router.get(
+    "/export.csv",
+    response_class=StreamingResponse,
+    responses={
+        **responses_for(Unauthenticated, RoleNotAllowed, OutsideOrganisation, InvalidInput),
+        200: {"content": {"text/csv": {}}, "description": "CSV"},
+    },
+)
+async def export_violations(
+    reader: RecordReader,
+    resources: Resources,
+    settings: Settings,
+    department: Annotated[str | None, Query(max_length=64)] = None,
+    rule: Annotated[str | None, Query(max_length=64, description="A rule code cited")] = None,
+    platform: Annotated[str | None, Query(max_length=16)] = None,
+    status: Annotated[
+        service.ViolationStatus | None,
+        Query(description="Only versions current, or only those superseded, as of `as_of`"),
+    ] = None,
+    as_of: AsOf = None,
+) -> StreamingResponse:
+    """Every violation version GET /v1/violations would list with the same filters, as one
+    CSV in ledger order (`id, sequence, record_kind, department, case_id, employee_ref,
+    employee_name, rules_cited` (`;`-separated)`, platform, effective_on, recorded_at,
+    reported_at, reasons, status, superseded_by, supersedes_id, appeal_outcome`), streamed
+    while the database produces it. A credential bound to a department exports only that
+    department's violations. Text cells that a spreadsheet would run as formulas start with a
+    quote."""
+    if (
+        department is not None
+        and reader.organisation_code is not None
+        and department != reader.organisation_code
+    ):
+        raise OutsideOrganisation(f"This credential reads only {reader.organisation_code}.")
+    versions = service.filtered_versions(
+        department_scope=reader.organisation_code,
+        as_of=as_of or utcnow(),
+        department=department,
+        rule=rule,
+        platform=platform,
+        status=status,
+    )
+    return StreamingResponse(
+        export.stream_csv(
+            resources.sessionmaker,
+            query=export.export_rows(versions),
+            timeout_seconds=settings.export_timeout_seconds,
+        ),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="violations.csv"'},
     )
 
 

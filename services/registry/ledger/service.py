@@ -276,8 +276,7 @@ def _versions_as_of(as_of: datetime | None) -> Select[LedgerRecord, uuid.UUID]:
     )
 
 
-async def list_violations(
-    session: AsyncSession,
+def filtered_versions(
     *,
     department_scope: str | None,
     as_of: datetime,
@@ -285,14 +284,12 @@ async def list_violations(
     rule: str | None = None,
     platform: str | None = None,
     status: ViolationStatus | None = None,
-    after: int | None = None,
-    limit: int = 50,
-) -> tuple[list[RecordVersion], int | None]:
-    """One page of violation versions in chain order as of a moment, and the next cursor.
+) -> Select[LedgerRecord, uuid.UUID]:
+    """Violation versions as of a moment, narrowed by the filters readers may give: the query
+    behind a page of violations and behind their CSV export.
 
     department_scope is the reader's own department (None: every department); the department
-    filter narrows within it. Corrections are versions of a violation and are listed too.
-    """
+    filter narrows within it."""
     query = _versions_as_of(as_of)
     for column, wanted in (
         (LedgerRecord.department, department_scope),
@@ -308,6 +305,31 @@ async def list_violations(
         query = query.where(
             superseded_by.is_(None) if status == "current" else superseded_by.is_not(None)
         )
+    return query
+
+
+async def list_violations(
+    session: AsyncSession,
+    *,
+    department_scope: str | None,
+    as_of: datetime,
+    department: str | None = None,
+    rule: str | None = None,
+    platform: str | None = None,
+    status: ViolationStatus | None = None,
+    after: int | None = None,
+    limit: int = 50,
+) -> tuple[list[RecordVersion], int | None]:
+    """One page of violation versions in chain order as of a moment, and the next cursor.
+    Corrections are versions of a violation and are listed too."""
+    query = filtered_versions(
+        department_scope=department_scope,
+        as_of=as_of,
+        department=department,
+        rule=rule,
+        platform=platform,
+        status=status,
+    )
     if after is not None:
         query = query.where(LedgerRecord.sequence > after)
     # One row beyond the page tells whether another page follows.

@@ -22,7 +22,8 @@ class GroupCount(BaseModel):
 class TurnaroundRead(BaseModel):
     records: Count = Field(description="Violations measured")
     median_days: float | str | None = Field(
-        description='Median days from report to record; "<5" over too few records'
+        description="Median of the whole days from report to record (each violation's days "
+        'rounded down); "<5" over too few records'
     )
     p90_days: float | str | None = Field(description="90th percentile of the same")
 

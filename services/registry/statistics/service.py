@@ -1,14 +1,18 @@
 """Counting the ledger for dashboards, as the registry stood at any moment: current violations
-grouped by month, department, rule or platform; imposed sanctions grouped by penalty; days from
-report to record; and sanctions whose penalty class departs from what a rule usually draws.
+grouped by month, department, rule or platform; imposed sanctions grouped by penalty; whole days
+from report to record; and sanctions whose penalty class departs from what a rule usually draws.
 
-Nothing here returns personal data: queries select group keys and counts only. Small counts are
-suppressed by services/registry/statistics/suppression.py, not here, so the raw numbers never
-leave this module except through it. A violation counts if its version was recorded by `as_of`
-and no version superseding it was recorded by then (the ledger's bitemporal rule,
-services/registry/ledger/service.py). Spent and expunged sanctions leave the dashboards as the
-retention policy says (StatisticsFilter.spent_leave): the sanction, or with it the violation
-version whose every sanction is spent.
+Two ways to the same numbers: the statistics tally (tally.py), kept by the database as records
+are appended, answers in milliseconds whenever the date range is made of whole months (or
+absent); any other range is counted from the ledger itself (the ledger_* functions), which a
+test holds the tally to. Nothing here returns personal data: queries select group keys and
+counts only. Small counts are suppressed by services/registry/statistics/suppression.py, not
+here, so the raw numbers never leave this module except through it. A violation counts if its
+version was recorded by `as_of` and no version superseding it was recorded by then (the
+ledger's bitemporal rule, services/registry/ledger/service.py). Spent and expunged sanctions
+leave the dashboards as the retention policy says (StatisticsFilter.spent_leave): the sanction
+(the tally keeps live impositions apart for that), or with it the violation version whose every
+sanction is spent (counted from the ledger).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from sqlalchemy.orm import aliased
 from services.registry.catalogue.models import Penalty
 from services.registry.ledger.models import IS_VIOLATION_VERSION, LedgerRecord
 from services.registry.retention.settings import SpentLeave
+from services.registry.statistics import tally
 
 Grouping = Literal["month", "department", "rule", "platform", "penalty"]
 GROUPINGS: tuple[Grouping, ...] = ("month", "department", "rule", "platform", "penalty")
@@ -171,31 +176,31 @@ def _grouped(by: Grouping, scope: StatisticsFilter) -> Select[Any]:
     )
 
 
-async def grouped_counts(
+async def ledger_grouped_counts(
     session: AsyncSession, *, by: Grouping, scope: StatisticsFilter
 ) -> list[tuple[str, int]]:
     rows = (await session.execute(_grouped(by, scope))).all()
     return [(str(row.key), int(row.count)) for row in rows]
 
 
-async def stream_grouped_counts(
+async def ledger_stream_grouped_counts(
     session: AsyncSession, *, by: Grouping, scope: StatisticsFilter, batch_size: int = 500
 ) -> AsyncIterator[tuple[str, int]]:
-    """The same rows as grouped_counts, fetched from a server-side cursor a batch at a time:
+    """The same rows as ledger_grouped_counts, fetched from a server-side cursor a batch at a time:
     however many groups there are, only one batch is in memory."""
     result = await session.stream(_grouped(by, scope).execution_options(yield_per=batch_size))
     async for row in result:
         yield str(row.key), int(row.count)
 
 
-async def counted_total(session: AsyncSession, *, by: Grouping, scope: StatisticsFilter) -> int:
+async def ledger_total(session: AsyncSession, *, by: Grouping, scope: StatisticsFilter) -> int:
     """How many things the grouping counts: current violations (each once, whatever rules it
     cites), or impositions for the penalty grouping."""
     counted = _impositions(scope)[0] if by == "penalty" else _current_violations(scope)
     return int(await session.scalar(counted.add_columns(func.count())) or 0)
 
 
-async def appeal_outcome_counts(
+async def ledger_appeal_outcome_counts(
     session: AsyncSession, *, scope: StatisticsFilter
 ) -> list[tuple[str, int]]:
     """Appeals decided by as_of, by outcome (upheld, modified, set aside), within the filters
@@ -217,9 +222,14 @@ async def appeal_outcome_counts(
     return [(str(outcome), int(count)) for outcome, count in rows.all()]
 
 
-async def turnaround_days(session: AsyncSession, *, scope: StatisticsFilter) -> TurnaroundDays:
-    """Median and 90th percentile of days from the report to its violation's record."""
-    days = func.extract("epoch", LedgerRecord.recorded_at - LedgerRecord.reported_at) / 86400
+async def ledger_turnaround_days(
+    session: AsyncSession, *, scope: StatisticsFilter
+) -> TurnaroundDays:
+    """Median and 90th percentile of the whole days from the report to its violation's
+    record."""
+    days = func.floor(
+        func.extract("epoch", LedgerRecord.recorded_at - LedgerRecord.reported_at) / 86400
+    )
     row = (
         await session.execute(
             _current_violations(scope).add_columns(
@@ -234,6 +244,170 @@ async def turnaround_days(session: AsyncSession, *, scope: StatisticsFilter) -> 
         median=None if row.median is None else round(float(row.median), 1),
         p90=None if row.p90 is None else round(float(row.p90), 1),
     )
+
+
+# The tally's measure and grouping for each `by` (services/registry/statistics/tally.py).
+TALLIED: dict[Grouping, tuple[str, str]] = {
+    "month": ("violation", "month"),
+    "department": ("violation", "department"),
+    "rule": ("rule", "key"),
+    "platform": ("platform", "key"),
+    "penalty": ("penalty", "key"),
+}
+
+
+def _from_tally(scope: StatisticsFilter) -> bool:
+    """Whether the tally can answer: whole months, and no violation left out for its spent
+    sanctions (the tally keeps sanctions, live or not, but not that rule)."""
+    return scope.spent_leave != "sanction_and_violation" and tally.whole_months(
+        scope.effective_from, scope.effective_to
+    )
+
+
+def _penalty_measure(scope: StatisticsFilter) -> str:
+    """The tally's impositions: all of them, or only those not yet spent or expunged when
+    spent sanctions leave the dashboards."""
+    return "penalty_live" if scope.spent_leave == "sanction" else "penalty"
+
+
+def _tallied_as(by: Grouping, scope: StatisticsFilter) -> tuple[str, str]:
+    measure, grouping = TALLIED[by]
+    return (_penalty_measure(scope), grouping) if measure == "penalty" else (measure, grouping)
+
+
+def _total_measure(by: Grouping, scope: StatisticsFilter) -> tuple[str, str]:
+    return (_penalty_measure(scope) if by == "penalty" else "violation", "key")
+
+
+def _department(scope: StatisticsFilter) -> tuple[bool, str | None]:
+    """(whether anything can match, the one department counted or None for all): a reader
+    bound to one department asking for another counts nothing."""
+    wanted = {code for code in (scope.department_scope, scope.department) if code is not None}
+    if len(wanted) > 1:
+        return False, None
+    return True, next(iter(wanted), None)
+
+
+async def _tallied(
+    session: AsyncSession, *, parts: list[tuple[str, str]], scope: StatisticsFilter
+) -> list[list[tuple[str, int]]]:
+    possible, department = _department(scope)
+    if not possible:
+        return [[] for _ in parts]
+    return await tally.tallied(
+        session,
+        parts=parts,
+        department=department,
+        as_of=scope.as_of,
+        effective_from=scope.effective_from,
+        effective_to=scope.effective_to,
+    )
+
+
+def _turnaround(rows: list[tuple[str, int]]) -> TurnaroundDays:
+    """The turnaround from a `percentile_rows` part: the count, and the days at the rows the
+    median and the 90th percentile read."""
+    value_at = {int(row): value for row, value in rows}
+    records = value_at.pop(-1, 0)
+    median = tally.percentile_cont(value_at, count=records, fraction=0.5)
+    p90 = tally.percentile_cont(value_at, count=records, fraction=0.9)
+    return TurnaroundDays(
+        records=records,
+        median=None if median is None else round(median, 1),
+        p90=None if p90 is None else round(p90, 1),
+    )
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """Every number GET /v1/statistics gives, before suppression."""
+
+    counts: list[tuple[str, int]]
+    total: int
+    turnaround: TurnaroundDays
+    appeals: list[tuple[str, int]]
+
+
+async def statistics(session: AsyncSession, *, by: Grouping, scope: StatisticsFilter) -> Statistics:
+    """The grouped counts, their total, the turnaround and the appeal outcomes: from the
+    tally in one statement, or counted from the ledger for a range of part months."""
+    if not _from_tally(scope):
+        return Statistics(
+            counts=await ledger_grouped_counts(session, by=by, scope=scope),
+            total=await ledger_total(session, by=by, scope=scope),
+            turnaround=await ledger_turnaround_days(session, scope=scope),
+            appeals=await ledger_appeal_outcome_counts(session, scope=scope),
+        )
+    counts, total, turnaround, appeals = await _tallied(
+        session,
+        parts=[
+            _tallied_as(by, scope),
+            _total_measure(by, scope),
+            ("turnaround", "percentile_rows"),
+            ("appeal", "key"),
+        ],
+        scope=scope,
+    )
+    return Statistics(
+        counts=counts,
+        total=sum(count for _, count in total),
+        turnaround=_turnaround(turnaround),
+        appeals=appeals,
+    )
+
+
+async def grouped_counts(
+    session: AsyncSession, *, by: Grouping, scope: StatisticsFilter
+) -> list[tuple[str, int]]:
+    """(key, count) by `by`, ordered by key; a violation citing two rules counts under each."""
+    if not _from_tally(scope):
+        return await ledger_grouped_counts(session, by=by, scope=scope)
+    [counts] = await _tallied(session, parts=[_tallied_as(by, scope)], scope=scope)
+    return counts
+
+
+async def stream_grouped_counts(
+    session: AsyncSession, *, by: Grouping, scope: StatisticsFilter, batch_size: int = 500
+) -> AsyncIterator[tuple[str, int]]:
+    """The rows of grouped_counts; counted from the ledger, a batch at a time from a
+    server-side cursor (the tally's groups are few enough to read at once)."""
+    if not _from_tally(scope):
+        async for row in ledger_stream_grouped_counts(
+            session, by=by, scope=scope, batch_size=batch_size
+        ):
+            yield row
+        return
+    for row in await grouped_counts(session, by=by, scope=scope):
+        yield row
+
+
+async def counted_total(session: AsyncSession, *, by: Grouping, scope: StatisticsFilter) -> int:
+    """How many things the grouping counts: current violations (each once, whatever rules it
+    cites), or impositions for the penalty grouping."""
+    if not _from_tally(scope):
+        return await ledger_total(session, by=by, scope=scope)
+    [counts] = await _tallied(session, parts=[_total_measure(by, scope)], scope=scope)
+    return sum(count for _, count in counts)
+
+
+async def appeal_outcome_counts(
+    session: AsyncSession, *, scope: StatisticsFilter
+) -> list[tuple[str, int]]:
+    """Appeals decided by as_of, by outcome (upheld, modified, set aside), within the filters
+    (dates on the outcome's effective date)."""
+    if not _from_tally(scope):
+        return await ledger_appeal_outcome_counts(session, scope=scope)
+    [counts] = await _tallied(session, parts=[("appeal", "key")], scope=scope)
+    return counts
+
+
+async def turnaround_days(session: AsyncSession, *, scope: StatisticsFilter) -> TurnaroundDays:
+    """Median and 90th percentile of the whole days from the report to its violation's record
+    (PostgreSQL's percentile_cont, over the tally's counts of each number of days)."""
+    if not _from_tally(scope):
+        return await ledger_turnaround_days(session, scope=scope)
+    [rows] = await _tallied(session, parts=[("turnaround", "percentile_rows")], scope=scope)
+    return _turnaround(rows)
 
 
 async def inconsistent_sanctions(
