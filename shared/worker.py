@@ -11,12 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import signal
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import structlog
 from arq.cron import CronJob
+from arq.worker import Worker
 from prometheus_client import start_http_server
+from redis.exceptions import RedisError
 
 from shared.consumer import MessageHandler, WorkerResources, consumer_function
 from shared.db import create_engine, create_sessionmaker
@@ -36,6 +39,13 @@ from shared.tracing import configure_tracing, shutdown_tracing
 logger = structlog.get_logger(__name__)
 
 StartupHook = Callable[[dict[str, Any]], Awaitable[None]]
+ShutdownHook = Callable[[dict[str, Any]], Awaitable[None]]
+
+# The port this process serves its metrics on, once it does.
+_metrics_served: list[int] = []
+# A worker that lost Redis is started again after this pause, doubling up to the cap.
+RESTART_PAUSE_SECONDS = 0.5
+RESTART_PAUSE_CAP_SECONDS = 5.0
 
 
 def worker_settings(
@@ -63,9 +73,11 @@ def worker_settings(
                 service=service, sessionmaker=sessionmaker, redis=ctx["redis"], settings=settings
             )
             ctx["relay_task"] = asyncio.create_task(relay.run(), name=f"{service}-outbox-relay")
-        if settings.worker_metrics_port:
-            # A thread of prometheus-client's own: scrapes never wait on the event loop.
+        if settings.worker_metrics_port and not _metrics_served:
+            # A thread of prometheus-client's own: scrapes never wait on the event loop. Once
+            # per process: run_worker starts the worker again after a lost Redis.
             start_http_server(settings.worker_metrics_port)
+            _metrics_served.append(settings.worker_metrics_port)
         logger.info("worker started", service=service, queue=queue_name(settings, service))
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
@@ -107,3 +119,75 @@ def worker_settings(
         "allow_abort_jobs": False,
     }
     return type(f"{service.capitalize()}WorkerSettings", (), attributes)
+
+
+def run_worker(settings_cls: type, **overrides: Any) -> None:
+    """Run a service's arq worker until SIGTERM or SIGINT, riding out a lost Redis.
+
+    arq ends its worker at the first Redis error (a restart, a reset connection, a failover):
+    its main loop raises and the process would exit. Here the worker is then closed (its jobs
+    are cancelled and rerun later, as on SIGTERM; its relay and engine released) and started
+    again in the same process after a short pause, until Redis answers. A stop signal ends it
+    as `arq <settings>` would. `python -m shared.worker_main <settings path>` runs this.
+    """
+    asyncio.run(_run_until_stopped(settings_cls, overrides))
+
+
+async def _run_until_stopped(settings_cls: type, overrides: dict[str, Any]) -> None:
+    from arq.worker import create_worker
+
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    current: list[Worker] = []
+
+    def on_signal(signum: signal.Signals) -> None:
+        stopping.set()
+        for worker in current:
+            worker.handle_sig(signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal, signum)
+    pause = RESTART_PAUSE_SECONDS
+    while not stopping.is_set():
+        worker = create_worker(settings_cls, **{**overrides, "handle_signals": False})
+        current[:] = [worker]
+        main = asyncio.ensure_future(worker.main())
+        worker.main_task = main
+        started = loop.time()
+        try:
+            await main
+            return  # a burst worker that emptied its queue
+        except asyncio.CancelledError:
+            if not stopping.is_set():
+                raise
+        except (RedisError, OSError) as exc:
+            logger.warning(
+                "worker lost Redis; starting it again",
+                error_type=type(exc).__name__,
+                pause_seconds=pause,
+            )
+        finally:
+            await _close(worker)
+        if loop.time() - started > 60:
+            pause = RESTART_PAUSE_SECONDS
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), timeout=pause)
+        pause = min(pause * 2, RESTART_PAUSE_CAP_SECONDS)
+
+
+async def _close(worker: Worker) -> None:
+    """arq's close, or, when Redis is away and it fails part way, what it would have done
+    for us: the settings' on_shutdown (relay stopped, engine disposed) and the pool closed."""
+    try:
+        await worker.close()
+        return
+    except Exception as exc:
+        logger.info("worker closed without Redis", error_type=type(exc).__name__)
+    on_shutdown: ShutdownHook | None = worker.on_shutdown
+    if on_shutdown is not None:
+        await on_shutdown(worker.ctx)
+    pool = worker._pool
+    if pool is not None:
+        with contextlib.suppress(Exception):
+            await pool.aclose(close_connection_pool=True)
+        worker._pool = None
