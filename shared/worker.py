@@ -181,7 +181,12 @@ async def _close(worker: Worker) -> None:
     try:
         await worker.close()
         return
-    except Exception as exc:
+    except (Exception, asyncio.CancelledError) as exc:
+        # A job cancelled before arq's own handling began ends arq's gather with its
+        # CancelledError: not ours, unless this task itself is being cancelled.
+        task = asyncio.current_task()
+        if isinstance(exc, asyncio.CancelledError) and task is not None and task.cancelling():
+            raise
         logger.info("worker closed without Redis", error_type=type(exc).__name__)
     on_shutdown: ShutdownHook | None = worker.on_shutdown
     if on_shutdown is not None:

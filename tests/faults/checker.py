@@ -60,6 +60,7 @@ class Portal:
     retry_for_seconds: float = 60.0
     request_timeout_seconds: float = 10.0
     submissions: list[Submission] = field(default_factory=list)
+    # Seconds of every attempt, answered or not (a transport error included).
     latencies: list[float] = field(default_factory=list)
     _progress: asyncio.Event = field(default_factory=asyncio.Event)
     _sending: int = 0
@@ -121,10 +122,11 @@ class Portal:
                 response = await http.post("/v1/reports", json=body, headers=headers)
             except httpx.TransportError as error:
                 submission.answers.append(type(error).__name__)
+                self.latencies.append(time.monotonic() - started)
             else:
                 submission.answers.append(str(response.status_code))
+                self.latencies.append(time.monotonic() - started)
                 if response.status_code == 202:
-                    self.latencies.append(time.monotonic() - started)
                     submission.report_id = response.json()["id"]
                     self._progress.set()
                     return
