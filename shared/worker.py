@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import structlog
+from arq.connections import create_pool
+from arq.constants import in_progress_key_prefix
 from arq.cron import CronJob
 from arq.worker import Worker
 from prometheus_client import start_http_server
@@ -148,8 +150,12 @@ async def _run_until_stopped(settings_cls: type, overrides: dict[str, Any]) -> N
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, on_signal, signum)
     pause = RESTART_PAUSE_SECONDS
+    # Jobs a worker of ours was running when it lost Redis: their in-progress keys outlive it.
+    abandoned: set[str] = set()
     while not stopping.is_set():
         worker = create_worker(settings_cls, **{**overrides, "handle_signals": False})
+        if abandoned and await _release_jobs(worker, abandoned):
+            abandoned.clear()
         current[:] = [worker]
         main = asyncio.ensure_future(worker.main())
         worker.main_task = main
@@ -167,7 +173,7 @@ async def _run_until_stopped(settings_cls: type, overrides: dict[str, Any]) -> N
                 pause_seconds=pause,
             )
         finally:
-            await _close(worker)
+            abandoned |= await _close(worker)
         if loop.time() - started > 60:
             pause = RESTART_PAUSE_SECONDS
         with contextlib.suppress(TimeoutError):
@@ -175,12 +181,13 @@ async def _run_until_stopped(settings_cls: type, overrides: dict[str, Any]) -> N
         pause = min(pause * 2, RESTART_PAUSE_CAP_SECONDS)
 
 
-async def _close(worker: Worker) -> None:
+async def _close(worker: Worker) -> set[str]:
     """arq's close, or, when Redis is away and it fails part way, what it would have done
-    for us: the settings' on_shutdown (relay stopped, engine disposed) and the pool closed."""
+    for us: the settings' on_shutdown (relay stopped, engine disposed) and the pool closed.
+    Returns the ids of the jobs it was running if arq could not finish closing them."""
     try:
         await worker.close()
-        return
+        return set()
     except (Exception, asyncio.CancelledError) as exc:
         # A job cancelled before arq's own handling began ends arq's gather with its
         # CancelledError: not ours, unless this task itself is being cancelled.
@@ -188,6 +195,10 @@ async def _close(worker: Worker) -> None:
         if isinstance(exc, asyncio.CancelledError) and task is not None and task.cancelling():
             raise
         logger.info("worker closed without Redis", error_type=type(exc).__name__)
+    running = [job for job in worker.tasks.values() if not job.done()]
+    if running:
+        # Cancelled already (close began with that); let them unwind before the engine goes.
+        await asyncio.wait(running, timeout=5)
     on_shutdown: ShutdownHook | None = worker.on_shutdown
     if on_shutdown is not None:
         await on_shutdown(worker.ctx)
@@ -196,3 +207,26 @@ async def _close(worker: Worker) -> None:
         with contextlib.suppress(Exception):
             await pool.aclose(close_connection_pool=True)
         worker._pool = None
+    return set(worker.tasks)
+
+
+async def _release_jobs(worker: Worker, job_ids: set[str]) -> bool:
+    """Delete the in-progress keys of jobs an earlier worker of this process was running when
+    it lost Redis, so they are rerun now. arq keeps such a key for the longest timeout of any
+    of the worker's functions plus 10 s (ten minutes for intake's cron jobs); we know these
+    jobs are no longer running. True once done, False while Redis is still away."""
+    if worker.redis_settings is None:  # a worker on a pool of the caller's: not ours to do
+        return True
+    try:
+        pool = await create_pool(worker.redis_settings)
+    except (RedisError, OSError):
+        return False
+    try:
+        await pool.delete(*(in_progress_key_prefix + job_id for job_id in job_ids))
+    except (RedisError, OSError):
+        return False
+    finally:
+        with contextlib.suppress(Exception):
+            await pool.aclose(close_connection_pool=True)
+    logger.info("jobs of a worker that lost Redis released for a rerun", count=len(job_ids))
+    return True
