@@ -24,6 +24,7 @@ from services.review.cases.deadline_sweeps import escalate_overdue_cases, lapse_
 from services.review.settings import ReviewSettings
 from shared.db import create_engine, create_sessionmaker, utcnow
 from shared.settings import ServiceSettings, to_plain_url
+from tests.bench import fault_figures
 from tests.factories import (
     VIOLATOR_LIST_COLUMNS,
     bearer,
@@ -560,4 +561,9 @@ FIGURES: dict[str, Callable[[BenchContext], Awaitable[Figure]]] = {
     "V2": figure_v2,
     # Last: its 100,000 messages keep the relay and review busy for a while after it.
     "B2": figure_b2,
+    # Faults (issue 7), each on a stack of its own.
+    "F2": fault_figures.figure_f2,
+    "F3": fault_figures.figure_f3,
+    "F4": fault_figures.figure_f4,
+    "F8": fault_figures.figure_f8,
 }

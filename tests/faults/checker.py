@@ -62,6 +62,8 @@ class Portal:
     submissions: list[Submission] = field(default_factory=list)
     # Seconds of every attempt, answered or not (a transport error included).
     latencies: list[float] = field(default_factory=list)
+    # Set by the caller: how long the burst went on after its fault ended (for the figures).
+    sent_after_fault_seconds: float = 0.0
     _progress: asyncio.Event = field(default_factory=asyncio.Event)
     _sending: int = 0
 
