@@ -4,9 +4,10 @@ A producer stages its outgoing message in the same transaction as the change it 
 a message leaves if and only if its change is committed. The relay (running beside each
 service's worker, any number of replicas, rows claimed with SKIP LOCKED) hands staged rows to
 arq with a job id derived from the message id. A sweep then checks arq's result for each sent
-row: a result means the consumer took it; no job and no result after a while means Redis lost
-it (restart, FLUSHALL), and the row is handed over again. Consumers' inboxes make the resend
-harmless.
+row: a successful result means the consumer took it; a failed one means arq gave the job up
+without it (its definition lost under a worker, as after a FLUSHALL), and no job and no result
+after a while means Redis lost it (restart, FLUSHALL): either way the row is handed over again.
+Consumers' inboxes make the resend harmless.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import asyncpg
 import structlog
 from arq.connections import ArqRedis
 from arq.constants import result_key_prefix
+from arq.jobs import DeserializationError, deserialize_result
 from sqlalchemy import DateTime, Index, Integer, String, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,7 +31,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from shared.db import unit_of_work, utcnow
 from shared.messages import Envelope, MessagePayload, Service
-from shared.queue import job_id, queue_name
+from shared.queue import deserialize_job, job_id, queue_name
 from shared.settings import ServiceSettings, to_plain_url
 from shared.tracing import current_trace_context
 
@@ -147,6 +149,16 @@ async def stage_selected_messages(
     return int(getattr(result, "rowcount", 0) or 0) // max(1, len(payload_type.consumers))
 
 
+def job_succeeded(raw_result: bytes) -> bool:
+    """Whether an arq result says our consumer answered (processed, duplicate, dead-lettered)
+    rather than that arq failed the job before or around it. A result we cannot read counts
+    as an answer: resending on a misread would go on for ever."""
+    try:
+        return bool(deserialize_result(raw_result, deserializer=deserialize_job).success)
+    except DeserializationError:
+        return True
+
+
 class OutboxRelay:
     """Moves one service's committed outbox rows onto the queue; safe to run in many replicas."""
 
@@ -228,14 +240,23 @@ class OutboxRelay:
                 return (0, 0)
             async with self.redis.pipeline(transaction=False) as pipe:
                 for row in rows:
-                    pipe.exists(
+                    pipe.get(
                         result_key_prefix + job_id(self.settings, row.message_id, row.destination)
                     )
-                has_result = await pipe.execute()
-            for row, done in zip(rows, has_result, strict=True):
+                results = await pipe.execute()
+            for row, result in zip(rows, results, strict=True):
                 key = (row.message_id, row.destination)
-                if done:
+                if result is not None and job_succeeded(result):
                     acknowledged.append(key)
+                elif result is not None:
+                    # arq gave the job up without our consumer's answer (its definition gone
+                    # under it, as after a FLUSHALL; tries exhausted by crashes): its result
+                    # must not stand for the message. Forget it and hand the message over again.
+                    await self.redis.delete(
+                        result_key_prefix + job_id(self.settings, row.message_id, row.destination)
+                    )
+                    if await self._hand_over(row):
+                        resent.append(key)
                 elif row.overdue and await self._hand_over(row):
                     resent.append(key)
             for keys, assignment in (
