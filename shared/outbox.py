@@ -38,6 +38,8 @@ from shared.tracing import current_trace_context
 logger = structlog.get_logger(__name__)
 
 RELAY_BATCH = 200
+# A message whose job arq has failed this many times is no longer handed over (see sweep_sent).
+MAX_SENDS = 10
 
 
 class OutboxMessageColumns:
@@ -222,11 +224,12 @@ class OutboxRelay:
         """
         acknowledged: list[tuple[uuid.UUID, str]] = []
         resent: list[tuple[uuid.UUID, str]] = []
+        given_up: list[tuple[uuid.UUID, str]] = []
         async with unit_of_work(self.sessionmaker) as session:
             rows = (
                 await session.execute(
                     text(
-                        f"SELECT message_id, destination, message_type, envelope, "
+                        f"SELECT message_id, destination, message_type, envelope, send_count, "
                         f"sent_at < now() - make_interval(secs => :resend_after) AS overdue "
                         f"FROM {self.service}.outbox_message "
                         "WHERE sent_at IS NOT NULL AND acknowledged_at IS NULL "
@@ -248,6 +251,10 @@ class OutboxRelay:
                 key = (row.message_id, row.destination)
                 if result is not None and job_succeeded(result):
                     acknowledged.append(key)
+                elif result is not None and row.send_count >= MAX_SENDS:
+                    # Given up again and again (a handler that kills its worker every time):
+                    # left unacknowledged for an operator, rather than crash workers for ever.
+                    given_up.append(key)
                 elif result is not None:
                     # arq gave the job up without our consumer's answer (its definition gone
                     # under it, as after a FLUSHALL; tries exhausted by crashes): its result
@@ -274,6 +281,12 @@ class OutboxRelay:
                     )
         if resent:
             logger.warning("outbox rows handed over again", count=len(resent))
+        if given_up:
+            logger.error(
+                "outbox rows whose jobs arq keeps giving up; not handed over again",
+                count=len(given_up),
+                message_ids=sorted(str(message_id) for message_id, _ in given_up),
+            )
         return (len(acknowledged), len(resent))
 
     async def _listen(self) -> asyncpg.Connection:
