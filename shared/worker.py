@@ -154,6 +154,7 @@ async def _run_until_stopped(settings_cls: type, overrides: dict[str, Any]) -> N
     abandoned: set[str] = set()
     while not stopping.is_set():
         worker = create_worker(settings_cls, **{**overrides, "handle_signals": False})
+        _track_claims(worker)
         if abandoned and await _release_jobs(worker, abandoned):
             abandoned.clear()
         current[:] = [worker]
@@ -207,7 +208,27 @@ async def _close(worker: Worker) -> set[str]:
         with contextlib.suppress(Exception):
             await pool.aclose(close_connection_pool=True)
         worker._pool = None
-    return set(worker.tasks)
+    # Jobs being claimed when Redis went may have their in-progress key set with no task to
+    # run them. Messages only: a rerun of a message is harmless (the inbox), of a cron job's
+    # run perhaps not, and the next run comes by itself.
+    claiming = {job for job in getattr(worker, CLAIMING, ()) if not job.startswith("cron:")}
+    return set(worker.tasks) | claiming
+
+
+CLAIMING = "_conduct_claiming"
+
+
+def _track_claims(worker: Worker) -> None:
+    """Remember which job ids the worker is claiming at any moment (arq's start_jobs sets
+    their in-progress keys one by one), for _close."""
+    start_jobs = worker.start_jobs
+
+    async def tracked(job_ids: list[bytes]) -> None:
+        setattr(worker, CLAIMING, [job_id.decode() for job_id in job_ids])
+        await start_jobs(job_ids)
+        setattr(worker, CLAIMING, [])
+
+    worker.start_jobs = tracked  # type: ignore[method-assign]
 
 
 async def _release_jobs(worker: Worker, job_ids: set[str]) -> bool:
