@@ -132,7 +132,7 @@ async def figure_f2(context: BenchContext) -> Figure:
         portal, figures = await burst_with_fault(running, lambda: restart_everything(running))
         return figures, f"SIGTERM to all (answers {answers_seen(portal)})"
 
-    return as_figure([await run_in(fault_stack("bench_f2", workers=2), body)])
+    return as_figure([await run_in(fault_stack("bench_f2", api_processes=2, workers=2), body)])
 
 
 async def figure_f3(context: BenchContext) -> Figure:

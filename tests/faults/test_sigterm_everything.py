@@ -1,7 +1,8 @@
 """F2: SIGTERM to every process of the stack (APIs, workers and the outbox relays inside them)
 in the middle of a burst of reports, then everything started again. The portal retries what
 met the stop under the same Idempotency-Key: every acknowledged report has exactly one row, one
-case and one "assigned" status back in intake; nothing is lost, nothing doubled."""
+case and one "assigned" status back in intake; nothing is lost, nothing doubled. Two API
+processes and two workers per service share the database and Redis."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ def stopped_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
         label="faults_f2",
         data_dir=tmp_path_factory.mktemp("faults_f2"),
         extra_env={"INTAKE_RATE_LIMIT_PER_MINUTE": "100000"},
+        # Two uvicorn processes per API and two workers per service on one database and Redis.
+        api_processes=2,
         workers=2,
     ) as stack:
         yield stack
