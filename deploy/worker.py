@@ -1,9 +1,10 @@
 """Runs one service's arq worker in a container, with a heartbeat file for the probes.
 
 The worker is the one `arq services.<service>.worker.WorkerSettings` runs (consumers, cron jobs
-and the service's outbox relay), started the way arq's command line starts it. The only
-addition is a heartbeat: a file under /tmp touched every few seconds by a task on the worker's
-event loop, from the end of its startup until it shuts down. arq's own health check cannot
+and the service's outbox relay), started the way arq's command line starts it, except that a
+lost Redis restarts the worker inside the process rather than ending it
+(shared.worker.run_worker). The other addition is a heartbeat: a file under /tmp touched every
+few seconds by a task on the worker's event loop, from the end of its startup until it shuts down. arq's own health check cannot
 serve as a probe: it is one Redis key per queue, refreshed by whichever replica polls, so it
 stays green while one pod is wedged and turns red for every pod when Redis is away.
 
@@ -90,7 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from arq.logs import default_log_config
-    from arq.worker import run_worker
+
+    from shared.worker import run_worker
 
     # As arq's command line does before it runs a worker.
     logging.config.dictConfig(default_log_config(False))

@@ -10,6 +10,7 @@ replay.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -143,6 +144,12 @@ async def record_dead_letter(
         )
 
 
+def handler_deadline_seconds(job_timeout_seconds: float) -> float:
+    """How long a handler's transaction may take: four fifths of arq's job timeout, the rest
+    kept for recording a retry or a dead letter before arq would give up on the job."""
+    return job_timeout_seconds * 0.8
+
+
 def consumer_function(handler: MessageHandler[Any], *, timeout_seconds: int) -> Function:
     """The arq function for one message type, named after the type."""
     message_type = handler.payload_type.message_type
@@ -185,7 +192,14 @@ def consumer_function(handler: MessageHandler[Any], *, timeout_seconds: int) -> 
                 trace_context=envelope.trace_context,
                 service=resources.service,
             ) as span:
-                async with unit_of_work(resources.sessionmaker) as session:
+                # Ours before arq's: arq fails a job that outlives its timeout for good (a
+                # result, so the relay takes it as done), where a slow database must only
+                # mean "retry later". Timed out here, the transaction is rolled back and the
+                # message retried like any failure, leaving time to dead-letter it.
+                async with (
+                    asyncio.timeout(handler_deadline_seconds(timeout_seconds)),
+                    unit_of_work(resources.sessionmaker) as session,
+                ):
                     duplicate = not await claim_message(
                         session, service=resources.service, envelope=envelope
                     )

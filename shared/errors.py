@@ -201,6 +201,25 @@ def document_problems(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+# SQLSTATE classes of a database that is away rather than of a bad statement: 08 connection
+# exception (the server went, or refuses us), 57 operator intervention (shut down, restarting).
+UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "57"})
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether a driver error means the database is away (a 503, retry shortly) rather than a
+    fault of ours (a 500). A connection reset mid-statement reaches us as a plain DBAPIError,
+    which SQLAlchemy marks as having invalidated its connection."""
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeoutError | OSError):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+    return sqlstate[:2] in UNAVAILABLE_SQLSTATE_CLASSES
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ProblemError)
@@ -271,6 +290,11 @@ def install_problem_handlers(app: FastAPI) -> None:
             headers={"Retry-After": "2"},
         )
 
+    async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+        if database_unavailable(exc):
+            return await on_database_unavailable(request, exc)
+        return await on_unexpected(request, exc)
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unexpected error", path=request.url.path)
         return problem_response(
@@ -286,5 +310,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http)
     for unavailable in (OperationalError, InterfaceError, PoolTimeoutError, OSError):
         app.add_exception_handler(unavailable, on_database_unavailable)
-    app.add_exception_handler(DBAPIError, on_unexpected)
+    app.add_exception_handler(DBAPIError, on_database_error)
     app.add_exception_handler(Exception, on_unexpected)

@@ -4,9 +4,10 @@ A producer stages its outgoing message in the same transaction as the change it 
 a message leaves if and only if its change is committed. The relay (running beside each
 service's worker, any number of replicas, rows claimed with SKIP LOCKED) hands staged rows to
 arq with a job id derived from the message id. A sweep then checks arq's result for each sent
-row: a result means the consumer took it; no job and no result after a while means Redis lost
-it (restart, FLUSHALL), and the row is handed over again. Consumers' inboxes make the resend
-harmless.
+row: a successful result means the consumer took it; a failed one means arq gave the job up
+without it (its definition lost under a worker, as after a FLUSHALL), and no job and no result
+after a while means Redis lost it (restart, FLUSHALL): either way the row is handed over again.
+Consumers' inboxes make the resend harmless.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import asyncpg
 import structlog
 from arq.connections import ArqRedis
 from arq.constants import result_key_prefix
+from arq.jobs import DeserializationError, deserialize_result
 from sqlalchemy import DateTime, Index, Integer, String, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,13 +31,15 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from shared.db import unit_of_work
 from shared.messages import Envelope, MessagePayload, Service
-from shared.queue import job_id, queue_name
+from shared.queue import deserialize_job, job_id, queue_name
 from shared.settings import ServiceSettings, to_plain_url
 from shared.tracing import current_trace_context
 
 logger = structlog.get_logger(__name__)
 
 RELAY_BATCH = 200
+# A message whose job arq has failed this many times is no longer handed over (see sweep_sent).
+MAX_SENDS = 10
 
 
 class OutboxMessageColumns:
@@ -127,6 +131,16 @@ async def stage_messages(
     return envelopes
 
 
+def job_succeeded(raw_result: bytes) -> bool:
+    """Whether an arq result says our consumer answered (processed, duplicate, dead-lettered)
+    rather than that arq failed the job before or around it. A result we cannot read counts
+    as an answer: resending on a misread would go on for ever."""
+    try:
+        return bool(deserialize_result(raw_result, deserializer=deserialize_job).success)
+    except DeserializationError:
+        return True
+
+
 class OutboxRelay:
     """Moves one service's committed outbox rows onto the queue; safe to run in many replicas."""
 
@@ -190,11 +204,12 @@ class OutboxRelay:
         """
         acknowledged: list[tuple[uuid.UUID, str]] = []
         resent: list[tuple[uuid.UUID, str]] = []
+        given_up: list[tuple[uuid.UUID, str]] = []
         async with unit_of_work(self.sessionmaker) as session:
             rows = (
                 await session.execute(
                     text(
-                        f"SELECT message_id, destination, message_type, envelope, "
+                        f"SELECT message_id, destination, message_type, envelope, send_count, "
                         f"sent_at < now() - make_interval(secs => :resend_after) AS overdue "
                         f"FROM {self.service}.outbox_message "
                         "WHERE sent_at IS NOT NULL AND acknowledged_at IS NULL "
@@ -208,14 +223,27 @@ class OutboxRelay:
                 return (0, 0)
             async with self.redis.pipeline(transaction=False) as pipe:
                 for row in rows:
-                    pipe.exists(
+                    pipe.get(
                         result_key_prefix + job_id(self.settings, row.message_id, row.destination)
                     )
-                has_result = await pipe.execute()
-            for row, done in zip(rows, has_result, strict=True):
+                results = await pipe.execute()
+            for row, result in zip(rows, results, strict=True):
                 key = (row.message_id, row.destination)
-                if done:
+                if result is not None and job_succeeded(result):
                     acknowledged.append(key)
+                elif result is not None and row.send_count >= MAX_SENDS:
+                    # Given up again and again (a handler that kills its worker every time):
+                    # left unacknowledged for an operator, rather than crash workers for ever.
+                    given_up.append(key)
+                elif result is not None:
+                    # arq gave the job up without our consumer's answer (its definition gone
+                    # under it, as after a FLUSHALL; tries exhausted by crashes): its result
+                    # must not stand for the message. Forget it and hand the message over again.
+                    await self.redis.delete(
+                        result_key_prefix + job_id(self.settings, row.message_id, row.destination)
+                    )
+                    if await self._hand_over(row):
+                        resent.append(key)
                 elif row.overdue and await self._hand_over(row):
                     resent.append(key)
             for keys, assignment in (
@@ -233,6 +261,12 @@ class OutboxRelay:
                     )
         if resent:
             logger.warning("outbox rows handed over again", count=len(resent))
+        if given_up:
+            logger.error(
+                "outbox rows whose jobs arq keeps giving up; not handed over again",
+                count=len(given_up),
+                message_ids=sorted(str(message_id) for message_id, _ in given_up),
+            )
         return (len(acknowledged), len(resent))
 
     async def _listen(self) -> asyncpg.Connection:

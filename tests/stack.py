@@ -9,7 +9,7 @@ import json
 import os
 import socket
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,16 +76,22 @@ def isolated_stack(
     extra_env: Mapping[str, str] | None = None,
     api_processes: int = 1,
     workers: int = 1,
+    redis_url: str | None = None,
+    route_database: Callable[[str], str] | None = None,
 ) -> Iterator[RunningStack]:
-    """Start the stack on a fresh database of its own (scratch_database); drop it afterwards."""
+    """Start the stack on a fresh database of its own (scratch_database); drop it afterwards.
+
+    `redis_url` puts the stack on another Redis than the run's; `route_database` rewrites the
+    database URL the processes use (the fault tests send it through a proxy), while the stack
+    is prepared, and `database_url` reports, the direct one."""
     run_id = uuid.uuid4().hex[:8]
-    redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    redis_url = redis_url or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
     with scratch_database(label) as database_url:
         credentials = json.loads(prepare_demo(database_url, redis_url, data_dir).read_text())
         ports = {service: free_port() for service in ("intake", "review", "registry")}
         env = {
             **os.environ,
-            "DATABASE_URL": database_url,
+            "DATABASE_URL": route_database(database_url) if route_database else database_url,
             "REDIS_URL": redis_url,
             "QUEUE_PREFIX": f"{label}-{run_id}",
             "RELAY_POLL_SECONDS": "0.5",

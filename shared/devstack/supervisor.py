@@ -340,7 +340,13 @@ def service_specs(
             specs.append(
                 ProcessSpec(
                     name=f"{service}-worker-{number}",
-                    argv=[python, "-m", "arq", f"services.{service}.worker.WorkerSettings"],
+                    # arq's worker, started again in-process when Redis is lost.
+                    argv=[
+                        python,
+                        "-m",
+                        "shared.worker_main",
+                        f"services.{service}.worker.WorkerSettings",
+                    ],
                     env=dict(env),
                     ready_url=None,
                     cwd=REPO_ROOT,

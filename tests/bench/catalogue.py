@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from tests.bench.abuse_figures import figure_s4
+from tests.bench.fault_figures import figure_f2, figure_f3, figure_f4, figure_f8
 from tests.bench.figures import (
     BenchContext,
     Figure,
@@ -37,4 +38,10 @@ FIGURES: dict[str, Callable[[BenchContext], Awaitable[Figure]]] = {
     "SOAK": figure_soak,
     # Last: its 100,000 messages keep the relay and review busy for a while after it.
     "B2": figure_b2,
+    # Faults with N submissions (FAULT_FIGURE_REPORTS, default 10,000), each on a stack of its
+    # own: long, so last.
+    "F2": figure_f2,
+    "F3": figure_f3,
+    "F4": figure_f4,
+    "F8": figure_f8,
 }

@@ -225,7 +225,12 @@ def test_service_specs_name_and_wire_each_process() -> None:
     assert api.argv[:4] == ["py", "-m", "uvicorn", "services.intake.app:create_app"]
     assert api.argv[-4:] == ["--port", "1", "--workers", "2"]
     assert api.ready_url == "http://127.0.0.1:1/readyz"
-    assert specs[4].argv == ["py", "-m", "arq", "services.review.worker.WorkerSettings"]
+    assert specs[4].argv == [
+        "py",
+        "-m",
+        "shared.worker_main",
+        "services.review.worker.WorkerSettings",
+    ]
     assert all(spec.env == {"DATABASE_URL": "postgresql://x"} for spec in specs)
 
 

@@ -8,13 +8,13 @@ import uuid
 from typing import Any
 
 from arq.connections import ArqRedis
-from arq.constants import job_key_prefix
+from arq.constants import job_key_prefix, result_key_prefix
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db import unit_of_work
 from shared.messages import DeterminationRecorded
-from shared.outbox import OutboxRelay, stage_message
+from shared.outbox import MAX_SENDS, OutboxRelay, stage_message
 from shared.queue import job_id, queue_name
 from shared.settings import ServiceSettings
 from tests.registry.factories import determination
@@ -173,3 +173,67 @@ async def test_a_message_that_breaks_its_contract_is_dead_lettered(
         ).one()
     assert dead.message_type == "determination.recorded"
     assert dead.error.startswith("PoisonMessage") and dead.attempts == 1
+
+
+async def test_a_message_whose_job_arq_gave_up_is_handed_over_again_and_applied_once(
+    sessionmaker: async_sessionmaker[AsyncSession], queue: ArqRedis
+) -> None:
+    """FLUSHALL between a worker's poll and its run (F3): the worker finds the job's definition
+    gone, and arq fails the job with a result ("job expired"). A result used to count as "the
+    consumer took it": the message was lost."""
+    await drain(sessionmaker, queue)
+    settings = ServiceSettings()
+    payload = determination()
+    message_id = await stage(sessionmaker, payload)
+    relay = relay_for(sessionmaker, queue)
+    await relay.relay_pending()
+
+    expired = job_id(settings, message_id, "registry")
+    await queue.delete(job_key_prefix + expired)  # the queue still names it
+    await run_worker("registry", queue)
+    assert await queue.exists(result_key_prefix + expired), "arq kept a failure result"
+    assert await ledger_records(sessionmaker, payload.case_id) == 0
+
+    async with unit_of_work(sessionmaker) as session:
+        await session.execute(
+            text(
+                "UPDATE review.outbox_message SET sent_at = sent_at - interval '5 seconds' "
+                "WHERE message_id = :id"
+            ),
+            {"id": message_id},
+        )
+    _, resent = await relay.sweep_sent()
+    assert resent >= 1
+    assert (await outbox_row(sessionmaker, message_id)).acknowledged_at is None
+    await run_worker("registry", queue)
+    assert await ledger_records(sessionmaker, payload.case_id) == 1
+    assert (await outbox_row(sessionmaker, message_id)).send_count == 2
+
+
+async def test_a_message_arq_gave_up_on_too_often_is_left_for_an_operator(
+    sessionmaker: async_sessionmaker[AsyncSession], queue: ArqRedis
+) -> None:
+    """A handler that kills its worker at every try exhausts arq's tries each time it is handed
+    over: after MAX_SENDS the message stays unacknowledged (and logged) instead of crashing
+    workers for ever."""
+    await drain(sessionmaker, queue)
+    settings = ServiceSettings()
+    payload = determination()
+    message_id = await stage(sessionmaker, payload)
+    relay = relay_for(sessionmaker, queue)
+    await relay.relay_pending()
+    expired = job_id(settings, message_id, "registry")
+    await queue.delete(job_key_prefix + expired)
+    await run_worker("registry", queue)
+    async with unit_of_work(sessionmaker) as session:
+        await session.execute(
+            text(
+                "UPDATE review.outbox_message SET sent_at = sent_at - interval '5 seconds', "
+                "send_count = :sends WHERE message_id = :id"
+            ),
+            {"id": message_id, "sends": MAX_SENDS},
+        )
+    await relay.sweep_sent()
+    row = await outbox_row(sessionmaker, message_id)
+    assert row.send_count == MAX_SENDS and row.acknowledged_at is None
+    assert await queue.exists(result_key_prefix + expired)
