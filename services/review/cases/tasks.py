@@ -5,6 +5,8 @@ their stage's deadline are escalated to the chair."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable, Sized
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -85,6 +87,22 @@ on_report_received = MessageHandler(
 on_record_created = MessageHandler(RecordCreated, close_recorded_case)
 
 
+async def in_batches(
+    resources: WorkerResources,
+    sweep_batch: Callable[[AsyncSession, datetime], Awaitable[Sized]],
+) -> int:
+    """Run one batch of a sweep per transaction (at `now`), until a batch finds nothing or
+    SWEEP_MAX_BATCHES ran; returns how many rows the batches took in all."""
+    done = 0
+    for _ in range(SWEEP_MAX_BATCHES):
+        async with unit_of_work(resources.sessionmaker) as session:
+            batch = await sweep_batch(session, utcnow())
+        done += len(batch)
+        if not batch:
+            break
+    return done
+
+
 def sweep_correlation_id(job: str) -> str:
     return f"{job}-{uuid.uuid4().hex}"
 
@@ -126,29 +144,24 @@ async def sweep_deadlines(ctx: dict[str, Any]) -> dict[str, int]:
     resources: WorkerResources = ctx["resources"]
     settings = review_settings(resources)
     correlation_id = sweep_correlation_id("sweep-deadlines")
-    counts = {"lapsed": 0, "escalated": 0}
-    for _ in range(SWEEP_MAX_BATCHES):
-        now = utcnow()
-        async with unit_of_work(resources.sessionmaker) as session:
-            lapsed = await lapse_reply_windows(
+    counts = {
+        "lapsed": await in_batches(
+            resources,
+            lambda session, now: lapse_reply_windows(
                 session,
                 today=now.date(),
                 now=now,
                 correlation_id=correlation_id,
                 limit=SWEEP_BATCH,
-            )
-        counts["lapsed"] += len(lapsed)
-        if not lapsed:
-            break
-    for _ in range(SWEEP_MAX_BATCHES):
-        now = utcnow()
-        async with unit_of_work(resources.sessionmaker) as session:
-            escalated = await escalate_overdue_cases(
+            ),
+        ),
+        "escalated": await in_batches(
+            resources,
+            lambda session, now: escalate_overdue_cases(
                 session, settings=settings, today=now.date(), now=now, limit=SWEEP_BATCH
-            )
-        counts["escalated"] += len(escalated)
-        if not escalated:
-            break
+            ),
+        ),
+    }
     if any(counts.values()):
         logger.info("deadlines swept", **counts)
     return counts
@@ -160,22 +173,18 @@ async def sweep_settled_cases(ctx: dict[str, Any]) -> int:
     resources: WorkerResources = ctx["resources"]
     settings = review_settings(resources)
     correlation_id = sweep_correlation_id("sweep-settled-cases")
-    closed = 0
-    for _ in range(SWEEP_MAX_BATCHES):
-        now = utcnow()
-        async with unit_of_work(resources.sessionmaker) as session:
-            batch = await close_unappealed_violations(
-                session,
-                today=now.date(),
-                now=now,
-                appeal_window_days=settings.appeal_window_days,
-                grace_days=settings.close_grace_days,
-                correlation_id=correlation_id,
-                limit=SWEEP_BATCH,
-            )
-        closed += len(batch)
-        if not batch:
-            break
+    closed = await in_batches(
+        resources,
+        lambda session, now: close_unappealed_violations(
+            session,
+            today=now.date(),
+            now=now,
+            appeal_window_days=settings.appeal_window_days,
+            grace_days=settings.close_grace_days,
+            correlation_id=correlation_id,
+            limit=SWEEP_BATCH,
+        ),
+    )
     if closed:
         logger.info("settled cases closed", count=closed)
     return closed

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.review.cases.tasks import (
     SWEEP_BATCH,
-    SWEEP_MAX_BATCHES,
+    in_batches,
     review_settings,
     sweep_correlation_id,
 )
@@ -18,7 +18,6 @@ from services.review.permissions.reminders import remind_renewals
 from services.review.permissions.service import open_permission_case
 from services.review.settings import get_settings
 from shared.consumer import MessageHandler, WorkerResources
-from shared.db import unit_of_work, utcnow
 from shared.messages import Envelope, PermissionRequested
 
 logger = structlog.get_logger(__name__)
@@ -40,21 +39,17 @@ async def send_renewal_reminders(ctx: dict[str, Any]) -> int:
     resources: WorkerResources = ctx["resources"]
     settings = review_settings(resources)
     correlation_id = sweep_correlation_id("renewal-reminders")
-    reminded = 0
-    for _ in range(SWEEP_MAX_BATCHES):
-        now = utcnow()
-        async with unit_of_work(resources.sessionmaker) as session:
-            batch = await remind_renewals(
-                session,
-                today=now.date(),
-                now=now,
-                within_days=settings.permission_renewal_reminder_days,
-                correlation_id=correlation_id,
-                limit=SWEEP_BATCH,
-            )
-        reminded += len(batch)
-        if not batch:
-            break
+    reminded = await in_batches(
+        resources,
+        lambda session, now: remind_renewals(
+            session,
+            today=now.date(),
+            now=now,
+            within_days=settings.permission_renewal_reminder_days,
+            correlation_id=correlation_id,
+            limit=SWEEP_BATCH,
+        ),
+    )
     if reminded:
         logger.info("permission renewals reminded", count=reminded)
     return reminded
