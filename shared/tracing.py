@@ -117,6 +117,24 @@ def consuming(
         yield span
 
 
+@contextmanager
+def resuming(name: str, *, trace_context: Mapping[str, str] | None) -> Iterator[trace.Span]:
+    """A span in the trace a submission began (its stored `trace_context`), linked to the
+    current span: how a step a person takes later (the chair's countersignature) carries the
+    submission's trace on to what follows over the queue. Without a stored context, a child of
+    the current span."""
+    if not trace_context:
+        with tracer().start_as_current_span(name) as span:
+            yield span
+        return
+    current = trace.get_current_span().get_span_context()
+    links = [trace.Link(current)] if current.is_valid else []
+    with tracer().start_as_current_span(
+        name, context=_PROPAGATOR.extract(dict(trace_context)), links=links
+    ) as span:
+        yield span
+
+
 class TraceRequests:
     """A server span around every HTTP request, continuing the caller's trace when its
     `traceparent` header names one."""

@@ -126,7 +126,9 @@ async def test_the_trace_of_a_report_crosses_the_queue_to_review_and_the_registr
     ]
     assert status_updates, "review's status message to intake left the portal's trace"
 
-    # The chair's countersignature starts the registry's part: its record joins that trace.
+    # The chair's countersignature is a request of its own (its own trace), yet the finding it
+    # makes final goes on in the portal's trace to the registry's record, through a span
+    # linked to the chair's request.
     case, member = await the_assigned_case(review_api, unit)
     case_url = f"/v1/cases/{case['id']}"
     for step, body in (
@@ -155,10 +157,15 @@ async def test_the_trace_of_a_report_crosses_the_queue_to_review_and_the_registr
         name="determination.recorded process",
         **{"messaging.consumer.group.name": "registry"},
     )
-    assert trace_id(recorded) == trace_id(countersign)
-    # The registry's own message onward (record.created) stays in the same trace.
+    assert trace_id(countersign) != trace_id(request)
+    assert trace_id(recorded) == trace_id(request)
+    final = the_span(finished, kind=SpanKind.INTERNAL, name="case.determination_final")
+    assert trace_id(final) == trace_id(request)
+    assert countersign.context is not None
+    assert [link.context.span_id for link in final.links] == [countersign.context.span_id]
+    # The registry's own message onward (record.created) stays in the portal's trace.
     onward = [span for span in finished if span.name == "record.created process"]
-    assert onward and all(trace_id(span) == trace_id(countersign) for span in onward)
+    assert onward and all(trace_id(span) == trace_id(request) for span in onward)
 
 
 async def test_with_tracing_off_nothing_is_recorded_and_envelopes_are_unchanged(

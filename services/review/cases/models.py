@@ -74,6 +74,9 @@ class Case(ReviewBase):
     # correlation id, carried on to the case's announcement. The assigner that runs after the
     # message's commit takes such cases in batches per unit and clears it.
     awaiting_assignment_for: Mapped[str | None] = mapped_column(Text)
+    # The W3C trace context of the submission that opened the case (shared/tracing.py), so a
+    # later step's messages go on in the submission's trace; None outside any trace.
+    trace_context: Mapped[dict[str, str] | None] = mapped_column(JSONB(none_as_null=True))
 
 
 class CaseEvent(ReviewBase):

@@ -38,6 +38,7 @@ from shared.db import utcnow
 from shared.errors import FieldProblem, InvalidInput
 from shared.messages import DeterminationRecorded
 from shared.outbox import stage_message
+from shared.tracing import resuming
 
 
 def require_due_process_case(case: Case) -> None:
@@ -340,7 +341,18 @@ async def countersign(
 async def finalise_determination(
     session: AsyncSession, *, case: Case, determination: Determination, correlation_id: str
 ) -> None:
-    """A final finding goes to registry and the caller's status moves to 'determined'."""
+    """A final finding goes to registry and the caller's status moves to 'determined'. Its
+    message goes on in the trace of the submission that opened the case, linked to the step
+    taken now (the member's or the chair's request)."""
+    with resuming("case.determination_final", trace_context=case.trace_context):
+        await stage_final_determination(
+            session, case=case, determination=determination, correlation_id=correlation_id
+        )
+
+
+async def stage_final_determination(
+    session: AsyncSession, *, case: Case, determination: Determination, correlation_id: str
+) -> None:
     await stage_message(
         session,
         DeterminationRecorded(

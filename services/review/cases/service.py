@@ -35,6 +35,7 @@ from services.review.units.models import Member, UnitJurisdiction
 from shared.db import utcnow
 from shared.errors import FieldProblem, InvalidInput
 from shared.messages import RecordCreated, ReportReceived
+from shared.tracing import current_trace_context
 
 
 async def unit_for_organisation(session: AsyncSession, organisation_code: str) -> uuid.UUID | None:
@@ -128,6 +129,7 @@ async def open_case(
     never reached (its worker died in between) is taken by the waiting-case sweep."""
     if assign_after_commit and case.unit_id is not None:
         case.awaiting_assignment_for = correlation_id
+    case.trace_context = current_trace_context()
     session.add(case)
     session.add(
         CaseEvent(
