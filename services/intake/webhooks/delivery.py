@@ -49,7 +49,6 @@ logger = structlog.get_logger(__name__)
 
 USER_AGENT = "conduct-intake-webhooks/1"
 MAX_ERROR_LENGTH = 500
-DELIVERY_RUN_TIMEOUT_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -256,13 +255,29 @@ async def deliver_due_webhooks(
 
 
 async def deliver_webhooks(ctx: dict[str, Any]) -> int:
+    """Rounds of due deliveries, each at most `webhook_concurrency` sent at once (so a round
+    lasts at most one attempt's deadline), while another round still ends inside the job's
+    timeout: no long job holds back the rerun of jobs a killed worker left (arq keeps a job
+    "in progress" for the longest function timeout + 10 s). Returns how many were attempted."""
     resources: WorkerResources = ctx["resources"]
-    return await deliver_due_webhooks(resources.sessionmaker, settings=get_settings())
+    settings = get_settings()
+    round_settings = settings.model_copy(
+        update={
+            "webhook_batch_size": min(settings.webhook_batch_size, settings.webhook_concurrency)
+        }
+    )
+    budget = resources.settings.job_timeout_seconds - attempt_deadline_seconds(settings)
+    stop_at = time.monotonic() + max(0.0, budget - 1)
+    attempted = 0
+    while True:
+        sent = await deliver_due_webhooks(resources.sessionmaker, settings=round_settings)
+        attempted += sent
+        if not sent or time.monotonic() >= stop_at:
+            return attempted
 
 
 deliver_webhooks_cron: CronJob = cron(
     deliver_webhooks,
     second=set(range(0, 60, 5)),
     run_at_startup=True,
-    timeout=DELIVERY_RUN_TIMEOUT_SECONDS,
 )
