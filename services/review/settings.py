@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -45,6 +45,13 @@ class ReviewSettings(ServiceSettings):
     # answers 'unknown'. REVIEW_REGISTRY_URL='http://registry:8003', REVIEW_REGISTRY_READER_TOKEN.
     registry_url: str | None = None
     registry_reader_token: SecretStr | None = None
+
+    @field_validator("registry_url", "registry_reader_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """An empty variable (a compose file's `${VAR:-}`) means not configured."""
+        return None if value == "" else value
+
     # Each attempt's timeout, and how many attempts before the answer is 'unknown'.
     registry_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
     registry_attempts: int = Field(default=3, ge=1, le=10)

@@ -89,3 +89,14 @@ async def test_a_refused_credential_is_not_retried() -> None:
     with pytest.raises(RegistryUnreachable, match="refused the check \\(403\\)"):
         await ask(transport)
     assert len(seen) == 1
+
+
+def test_empty_registry_settings_mean_not_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tried: REVIEW_REGISTRY_URL and REVIEW_REGISTRY_READER_TOKEN set but empty, as a compose
+    file's `${VAR:-}` leaves them: review asks nobody rather than sending an empty token."""
+    from services.review.settings import ReviewSettings
+
+    monkeypatch.setenv("REVIEW_REGISTRY_URL", "")
+    monkeypatch.setenv("REVIEW_REGISTRY_READER_TOKEN", "")
+    settings = ReviewSettings()
+    assert settings.registry_url is None and settings.registry_reader_token is None
