@@ -2,7 +2,8 @@
 service) on a private Redis and a proxied PostgreSQL link takes a steady stream of reports from
 the fault checker's portal (tests/faults/checker.py, an Idempotency-Key per report, retried
 through faults) for CHAOS_SECONDS (600 by default). Every 5-15 s (random, seeded by CHAOS_SEED,
-1 by default) one fault picked at random is injected and undone before the next:
+1 by default) one fault is injected and undone before the next, the kinds in a random order
+that meets each of the five once per five faults (a short run sees them all):
 
 - F1: SIGKILL to one worker, started again 2 s later;
 - F2: SIGTERM to every process (APIs, workers, relays), then each started again;
@@ -11,8 +12,8 @@ through faults) for CHAOS_SECONDS (600 by default). Every 5-15 s (random, seeded
 - F8: every PostgreSQL and Redis link degraded (10 ms a chunk, 256 KiB/s, a reset per 500
   chunks) for 10 s.
 
-Meanwhile two scripted members take the first CHAOS_VIOLATIONS cases (10 by default) to a
-violation and the chair countersigns, through the same faults, so registry's ledger is written
+Meanwhile two scripted members take CHAOS_VIOLATIONS cases (10 by default, one taken up every
+CHAOS_SECONDS / (CHAOS_VIOLATIONS + 1) seconds, so they meet the faults) to a violation and the chair countersigns, through the same faults, so registry's ledger is written
 under them. At the end: quiescence (tests/faults/checker.py settle), the counts (submitted,
 acknowledged, stored, lost, doubled, seconds to quiescence), the faults injected by kind, every
 countersigned case's violation record in registry exactly once, and GET /v1/audit/verify with
@@ -58,6 +59,7 @@ DATABASE_DOWN_SECONDS = 3.0
 DEGRADED_SECONDS = 10.0
 # The states a countersigned case reaches once registry's record is back in review.
 RECORDED_STATES = frozenset({"recorded", "closed"})
+KINDS = ("F1", "F2", "F3", "F4", "F8")
 
 
 def chaos_seconds() -> float:
@@ -87,10 +89,15 @@ class Chaos:
     redis_link: FaultProxy
     randomness: random.Random
     injected: Counter[str] = field(default_factory=Counter)
+    # The kinds still to come in this round: the five in a random order, so a short run still
+    # meets each of them.
+    deck: list[str] = field(default_factory=list)
 
     def inject_one(self) -> str:
         """Pick a fault, inject it, undo it; returns its label."""
-        kind = self.randomness.choice(("F1", "F2", "F3", "F4", "F8"))
+        if not self.deck:
+            self.deck = self.randomness.sample(KINDS, len(KINDS))
+        kind = self.deck.pop()
         label: str
         if kind == "F1":
             workers = [name for name in self.running.stack.names if "-worker-" in name]
@@ -142,11 +149,14 @@ class Unit:
     members: tuple[dict[str, str], ...]
     chair: dict[str, str]
     wanted: int
+    # A new case is taken up at most this often, so the cases meet the faults all along the run.
+    pace_seconds: float
     chosen: dict[str, dict[str, str]] = field(default_factory=dict)
     countersigned: set[str] = field(default_factory=set)
     recorded: set[str] = field(default_factory=set)
     failed_calls: Counter[str] = field(default_factory=Counter)
     all_recorded: asyncio.Event = field(default_factory=asyncio.Event)
+    last_chosen_at: float = float("-inf")
 
     async def call(
         self, label: str, method: str, url: str, **options: Any
@@ -166,7 +176,9 @@ class Unit:
         return len(self.chosen) >= self.wanted and self.recorded >= set(self.chosen)
 
     async def round(self) -> None:
-        if len(self.chosen) < self.wanted:
+        if len(self.chosen) < self.wanted and time.monotonic() >= self.last_chosen_at + (
+            self.pace_seconds
+        ):
             for headers in self.members:
                 listed = await self.call(
                     "GET /v1/cases",
@@ -175,9 +187,12 @@ class Unit:
                     params={"state": "assigned", "limit": "50"},
                     headers=headers,
                 )
-                for item in listed.json()["items"] if listed is not None else []:
-                    if len(self.chosen) < self.wanted:
-                        self.chosen.setdefault(item["id"], headers)
+                items = listed.json()["items"] if listed is not None else []
+                fresh = [item["id"] for item in items if item["id"] not in self.chosen]
+                if fresh:
+                    self.chosen[fresh[0]] = headers
+                    self.last_chosen_at = time.monotonic()
+                    break
         for case_id, headers in list(self.chosen.items()):
             if case_id not in self.recorded:
                 await self.advance(case_id, headers)
@@ -283,6 +298,7 @@ async def chaos_body(
             members=(bearer(tokens["review_member_1"]), bearer(tokens["review_member_2"])),
             chair=bearer(tokens["review_chair"]),
             wanted=chaos_violations(),
+            pace_seconds=seconds / (chaos_violations() + 1),
         )
         members = asyncio.create_task(unit.work(stop))
         sending = asyncio.create_task(stream(portal, rate=chaos_rate(), until=until))
