@@ -207,9 +207,12 @@ class Unit:
         case = read.json()
         state = case["state"]
         if state in RECORDED_STATES:
+            # Registry's record came back, so the countersignature is there (its own answer
+            # may have been lost to a fault).
             self.recorded.add(case_id)
-        elif state == "determined":
-            # A countersignature whose answer a fault swallowed comes back 409: it is there.
+            self.countersigned.add(case_id)
+        elif state == "determined" and case_id not in self.countersigned:
+            # The case stays 'determined' until registry's record is back: sign it once.
             signed = await self.call(
                 "POST /v1/cases/{id}/countersign",
                 "POST",
