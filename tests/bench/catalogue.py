@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from tests.bench.abuse_figures import figure_s4
+from tests.bench.chaos_figures import figure_f10
 from tests.bench.fault_figures import figure_f2, figure_f3, figure_f4, figure_f8
 from tests.bench.figures import (
     BenchContext,
@@ -44,4 +45,6 @@ FIGURES: dict[str, Callable[[BenchContext], Awaitable[Figure]]] = {
     "F3": figure_f3,
     "F4": figure_f4,
     "F8": figure_f8,
+    # F1-F4 and F8 at random for CHAOS_SECONDS (default 600) on a stack of its own.
+    "F10": figure_f10,
 }
