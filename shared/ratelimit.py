@@ -158,7 +158,9 @@ class RateLimiter:
                     timeout_seconds=REDIS_TIMEOUT_SECONDS,
                 )
             return ALLOWED
-        except (RedisError, OSError) as exc:
+        except (RedisError, OSError, RuntimeError) as exc:
+            # RuntimeError: redis-py's reconnect to a Redis that just came back can meet the
+            # old, closed transport ("unable to perform operation ... handler is closed").
             self._suspended_until = loop.time() + SUSPEND_AFTER_FAILURE_SECONDS
             logger.warning(
                 "rate limiter unavailable; requests pass unlimited",
