@@ -18,6 +18,7 @@ from tests.bench.figures import (
     figure_v2,
 )
 from tests.bench.flow_figures import figure_b4
+from tests.bench.fuzz_figures import figure_s8
 from tests.bench.ledger_figures import figure_b5
 from tests.bench.registry_figures import figure_b3, figure_r1, figure_r2
 from tests.bench.soak import figure_soak
@@ -47,4 +48,6 @@ FIGURES: dict[str, Callable[[BenchContext], Awaitable[Figure]]] = {
     "F8": figure_f8,
     # F1-F4 and F8 at random for CHAOS_SECONDS (default 600) on a stack of its own.
     "F10": figure_f10,
+    # The parsers fuzzed for S8_SECONDS (default an hour): needs no stack, so it can run alone.
+    "S8": figure_s8,
 }
