@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal, NotRequired, get_origin
+from typing import Annotated, Literal, NotRequired, cast, get_origin
 
 from pydantic import (
     BaseModel,
@@ -73,7 +73,7 @@ LIST_COLUMNS: tuple[str, ...] = tuple(ViolatorListRow.__annotations__)
 OPTIONAL_COLUMNS: tuple[str, ...] = tuple(
     name
     for name, hint in get_type_hints(ViolatorListRow, include_extras=True).items()
-    if get_origin(hint) is NotRequired
+    if cast(object, get_origin(hint)) is NotRequired
 )
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(
     name for name in LIST_COLUMNS if name not in OPTIONAL_COLUMNS
