@@ -200,6 +200,23 @@ class ViolatorListEntryReceived(MessagePayload):
     received_at: datetime
 
 
+# --- intake -> intake ---------------------------------------------------------------------
+
+
+class ViolatorListEntriesStored(MessagePayload):
+    """A slice of a violator list's accepted rows is stored (rows first_row..last_row of the
+    batch, the rejected ones among them excepted): intake's worker stages each entry's
+    violator_list.entry_received, so that the upload itself writes one message per slice rather
+    than one per row."""
+
+    message_type: ClassVar[str] = "violator_list.entries_stored"
+    consumers: ClassVar[tuple[Service, ...]] = ("intake",)
+
+    batch_id: uuid.UUID
+    first_row: int
+    last_row: int
+
+
 # --- review -> intake ---------------------------------------------------------------------
 
 SubmissionStatus = Literal[
@@ -472,6 +489,7 @@ ALL_PAYLOADS: tuple[type[MessagePayload], ...] = (
     ReportReceived,
     PermissionRequested,
     ViolatorListEntryReceived,
+    ViolatorListEntriesStored,
     CaseStatusChanged,
     DeterminationRecorded,
     PermissionDecided,

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.intake.clients.models import OrganisationKind
 from services.intake.clients.service import issue_client_credential
+from services.intake.violator_lists.schemas import LIST_COLUMNS
 from services.review.units.models import MemberRole
 from services.review.units.service import add_member, create_unit, issue_member_credential
 from shared.db import unit_of_work
@@ -205,18 +206,8 @@ async def open_report_case(
     return cases[0].id
 
 
-VIOLATOR_LIST_COLUMNS = (
-    "employee_ref",
-    "name",
-    "designation",
-    "office",
-    "rule",
-    "platform",
-    "finding",
-    "found_on",
-    "institution_finding_ref",
-    "notice_and_reply_on_record",
-)
+# The columns as the service defines them (one definition for parser, storing and tests).
+VIOLATOR_LIST_COLUMNS = LIST_COLUMNS
 
 
 def violator_row(number: int = 1, **overrides: Any) -> dict[str, Any]:

@@ -27,13 +27,12 @@ from services.intake.evidence.media_types import (
     sniff_media_type,
 )
 from services.intake.violator_lists.parsing import (
-    OPTIONAL_COLUMNS,
-    REQUIRED_COLUMNS,
     judge_rows,
     read_csv,
     read_json,
 )
 from services.intake.violator_lists.router import source_format_of
+from services.intake.violator_lists.schemas import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from shared.errors import ProblemError
 from shared.storable_text import RefuseUnstorableText, unstorable, unstorable_fields
 

@@ -1,7 +1,7 @@
 """F9: arq forgets a job once its result expires, so the same message can be enqueued again
 under the same job id and run a second time. The inbox makes that second run a no-op: for
 every message type the services consume from each other (report.received,
-permission.requested, violator_list.entry_received, determination.recorded,
+permission.requested, violator_list.entries_stored and .entry_received, determination.recorded,
 permission.decided, case.status_changed, record.created), each message of a full flow is
 enqueued again after its result key is gone, every copy runs, and no row of any table
 changes."""
@@ -41,6 +41,7 @@ CONSUMED = frozenset(
     {
         "report.received",
         "permission.requested",
+        "violator_list.entries_stored",
         "violator_list.entry_received",
         "determination.recorded",
         "permission.decided",

@@ -1,6 +1,7 @@
 """The entry_received envelopes a list's rows are announced with are made as JSON text for COPY
-(services.intake.violator_lists.storing): they must be exactly what the contract's models make,
-whatever the rows hold (quotes, backslashes, newlines, non-Latin script, an absent office)."""
+(services.intake.violator_lists.storing), from the entries as stored: they must be exactly what
+the contract's models make, whatever the rows hold (quotes, backslashes, newlines, non-Latin
+script, an absent office)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ import pytest
 
 from services.intake.violator_lists.parsing import RowVerdicts
 from services.intake.violator_lists.storing import (
+    ENTRY_COPY_COLUMNS,
     EnvelopeTemplate,
     ListContext,
     TimeOrderedIds,
+    entry_messages,
     prepare_slice,
 )
 from shared.messages import Envelope, ViolatorListEntryReceived
@@ -66,11 +69,14 @@ def test_envelopes_made_for_copy_are_what_the_contract_makes(
         rejected=[],
     )
 
-    prepared = prepare_slice(verdicts, context=context, template=EnvelopeTemplate(context))
+    prepared = prepare_slice(verdicts, context=context)
+    stored = [dict(zip(ENTRY_COPY_COLUMNS, entry, strict=True)) for entry in prepared.entries]
+    messages = entry_messages(stored, context=context, template=EnvelopeTemplate(context))
 
-    assert len(prepared.entries) == len(prepared.statuses) == len(prepared.messages) == 2
+    assert len(prepared.entries) == len(prepared.statuses) == len(messages) == 2
+    assert prepared.row_span == (3, 4)
     for (number, row), entry, message in zip(
-        verdicts.accepted, prepared.entries, prepared.messages, strict=True
+        verdicts.accepted, prepared.entries, messages, strict=True
     ):
         message_id, destination, message_type, text = message
         envelope = Envelope.model_validate_json(text)

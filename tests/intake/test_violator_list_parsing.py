@@ -7,8 +7,10 @@ from datetime import date
 
 import pytest
 
+from services.intake.violator_lists import parsing
 from services.intake.violator_lists.errors import ListTooLong, ListUnreadable, UnsupportedListType
 from services.intake.violator_lists.parsing import judge_rows, read_csv, read_json, rules_named
+from shared.errors import FieldProblem
 from tests.factories import VIOLATOR_LIST_COLUMNS, violator_list_csv, violator_row
 
 TODAY = date(2026, 11, 30)
@@ -178,3 +180,49 @@ def test_rows_are_judged_in_slices_that_keep_every_row_once() -> None:
     assert list(parts[0].problems) == [6] and not parts[1].problems
     assert sum(len(part) for part in parts) == len(rows) == 6
     assert [len(part) for part in read_csv(violator_list_csv([]), max_rows=1).chunks(2)] == [0]
+
+
+def awkward_csv(line_end: bytes) -> bytes:
+    """Rows whose lines end in `line_end`, with quoted cells spanning lines (ended by every
+    kind of line end), blank lines and a short row."""
+    text = violator_list_csv(
+        [
+            violator_row(n, finding=f'Said "x"\r\non line {n}\rand\n{n}' if n % 3 else "plain")
+            for n in range(1, 40)
+        ]
+    )
+    return text.replace(b"\r\n", line_end) + line_end + b"a,b" + line_end + b'INQ-9,"open'
+
+
+@pytest.mark.parametrize("line_end", [b"\n", b"\r\n", b"\r"])
+def test_csv_lines_read_a_block_at_a_time_read_as_one_body(
+    line_end: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lines are cut a block at a time: wherever the cuts fall (here every few hundred
+    bytes, between a CR and its LF too), the rows, the faults and the refusals are the same."""
+    whole = awkward_csv(line_end)
+    closed = whole + b'"' + line_end
+    expected = read_csv(closed, max_rows=100)
+    with pytest.raises(ListUnreadable, match="quoted cell") as refused_whole:
+        read_csv(whole, max_rows=100)
+    too_long = closed.replace(b"plain", b"p" * 700, 1)
+    too_long_line = len(too_long[: too_long.index(b"p" * 700)].splitlines())
+
+    monkeypatch.setattr(parsing, "MAX_LINE_BYTES", 600)
+    for block in (602, 613, 1_000):
+        monkeypatch.setattr(parsing, "LINES_BLOCK_BYTES", block)
+        read = read_csv(closed, max_rows=100)
+        assert (read.numbers, read.values, read.problems) == (
+            expected.numbers,
+            expected.values,
+            expected.problems,
+        )
+        assert read.numbers[-1] == 39 and 41 in read.problems
+        with pytest.raises(ListUnreadable, match="quoted cell") as refused:
+            read_csv(whole, max_rows=100)
+        assert refused.value.errors == refused_whole.value.errors
+        with pytest.raises(ListUnreadable) as long_line:
+            read_csv(too_long, max_rows=100)
+        assert long_line.value.errors == [
+            FieldProblem(field="body", message=f"line {too_long_line} too long")
+        ]

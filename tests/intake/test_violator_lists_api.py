@@ -1,5 +1,6 @@
 """POST and GET /v1/violator-lists over HTTP: an MTI posts a list as JSON or CSV, each row is
-judged on its own, accepted rows become entries with their messages, and a list that cannot be
+judged on its own, accepted rows become entries with their messages (staged by intake's worker
+from one message per stored slice), and a list that cannot be
 read (bad encoding, missing columns, too many rows, too big, not the type it claims) is refused
 whole and stores nothing."""
 
@@ -17,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.db import unit_of_work, utcnow
 from shared.messages import CaseStatusChanged, Envelope, ViolatorListEntryReceived
 from shared.outbox import stage_message
+from shared.queue import job_id, queue_name
+from shared.settings import ServiceSettings
 from tests.factories import (
     VIOLATOR_LIST_COLUMNS,
     bearer,
@@ -26,7 +29,7 @@ from tests.factories import (
     violator_row,
 )
 from tests.intake.support import assert_problem
-from tests.support import count_rows, pump
+from tests.support import count_rows, deliver_again, pump, run_worker
 
 pytestmark = pytest.mark.usefixtures("catalogue")
 
@@ -44,7 +47,29 @@ async def stored_counts(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[
     return {table: await count_rows(sessionmaker, table) for table in STORED_TABLES}
 
 
-async def entry_messages(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+async def entry_messages(sessionmaker: async_sessionmaker[AsyncSession], queue: ArqRedis) -> int:
+    """The entry_received messages staged in intake's outbox, once intake's worker has staged
+    those of every stored slice (each slice's entries_stored message handed to intake's own
+    queue as the relay would, without relaying the entries' messages on to review)."""
+    async with unit_of_work(sessionmaker) as session:
+        slices = (
+            await session.execute(
+                text(
+                    "UPDATE intake.outbox_message SET sent_at = now(), send_count = 1 "
+                    "WHERE message_type = 'violator_list.entries_stored' AND sent_at IS NULL "
+                    "RETURNING message_id, envelope"
+                )
+            )
+        ).all()
+    settings = ServiceSettings()
+    for message_id, envelope in slices:
+        await queue.enqueue_job(
+            "violator_list.entries_stored",
+            envelope,
+            _job_id=job_id(settings, message_id, "intake"),
+            _queue_name=queue_name(settings, "intake"),
+        )
+    await run_worker("intake", queue)
     async with sessionmaker() as session:
         return int(
             (
@@ -74,11 +99,13 @@ def json_list(rows: list[dict[str, Any]], batch_key: str | None = None) -> dict[
 
 
 async def test_json_list_is_stored_with_one_message_per_row(
-    intake_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+    intake_api: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    queue: ArqRedis,
 ) -> None:
     code, headers = await institution(sessionmaker)
     before = await stored_counts(sessionmaker)
-    messages_before = await entry_messages(sessionmaker)
+    messages_before = await entry_messages(sessionmaker, queue)
     rows = [violator_row(n) for n in range(1, 4)]
     rows[2].pop("office")
     rows[2].pop("platform")
@@ -96,7 +123,7 @@ async def test_json_list_is_stored_with_one_message_per_row(
     assert after["intake.violator_list_batch"] == before["intake.violator_list_batch"] + 1
     assert after["intake.violator_list_entry"] == before["intake.violator_list_entry"] + 3
     assert after["intake.submission_status_event"] == before["intake.submission_status_event"] + 3
-    assert await entry_messages(sessionmaker) == messages_before + 3
+    assert await entry_messages(sessionmaker, queue) == messages_before + 3
 
     entries = (await intake_api.get(batch["entries_url"], headers=headers)).json()
     assert entries["total"] == 3
@@ -126,18 +153,20 @@ async def test_json_list_is_stored_with_one_message_per_row(
 
 
 async def test_csv_list_is_stored_and_a_repost_of_its_batch_key_creates_nothing(
-    intake_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+    intake_api: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    queue: ArqRedis,
 ) -> None:
     _, headers = await institution(sessionmaker)
     body = violator_list_csv([violator_row(n) for n in range(1, 6)])
     params = {"batch_key": "LRH-2026-11"}
-    messages_before = await entry_messages(sessionmaker)
+    messages_before = await entry_messages(sessionmaker, queue)
 
     first = await intake_api.post(PATH, content=body, params=params, headers={**headers, **CSV})
 
     assert first.status_code == 201, first.text
     assert (first.json()["accepted"], first.json()["source_format"]) == (5, "csv")
-    assert await entry_messages(sessionmaker) == messages_before + 5
+    assert await entry_messages(sessionmaker, queue) == messages_before + 5
     before = await stored_counts(sessionmaker)
     # The same key again, even with other rows: the first result, nothing new.
     other_body = violator_list_csv([violator_row(n) for n in range(1, 3)])
@@ -167,7 +196,9 @@ async def test_batch_keys_belong_to_their_institution(
 
 
 async def test_rows_are_judged_one_by_one_with_row_numbers_and_fields(
-    intake_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+    intake_api: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    queue: ArqRedis,
 ) -> None:
     _, headers = await institution(sessionmaker)
     rows: list[Any] = [
@@ -181,7 +212,7 @@ async def test_rows_are_judged_one_by_one_with_row_numbers_and_fields(
         "not an object",
         violator_row(9),
     ]
-    messages_before = await entry_messages(sessionmaker)
+    messages_before = await entry_messages(sessionmaker, queue)
 
     response = await intake_api.post(PATH, json=json_list(rows), headers=headers)
 
@@ -200,7 +231,7 @@ async def test_rows_are_judged_one_by_one_with_row_numbers_and_fields(
     }
     unknown_rule = next(r for r in batch["rejected_rows"] if r["row"] == 4)
     assert "CR1964-99" in unknown_rule["errors"][0]["message"]
-    assert await entry_messages(sessionmaker) == messages_before + 2
+    assert await entry_messages(sessionmaker, queue) == messages_before + 2
     entries = (await intake_api.get(batch["entries_url"], headers=headers)).json()
     assert [e["row_number"] for e in entries["items"]] == [1, 9]
 
@@ -474,14 +505,16 @@ async def test_reviews_status_events_move_each_entry(
 
 
 async def test_a_list_judged_in_several_slices_keeps_every_row_once(
-    intake_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+    intake_api: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    queue: ArqRedis,
 ) -> None:
     _, headers = await institution(sessionmaker)
     bad = {7, 10_000, 10_001, 24_999}  # in the first, on the edge of, and in the last slice
     rows = [
         violator_row(n, rule="NO-SUCH-RULE" if n in bad else "CR1964-22") for n in range(1, 25_001)
     ]
-    messages_before = await entry_messages(sessionmaker)
+    messages_before = await entry_messages(sessionmaker, queue)
 
     response = await intake_api.post(
         PATH,
@@ -494,7 +527,28 @@ async def test_a_list_judged_in_several_slices_keeps_every_row_once(
     batch = response.json()
     assert (batch["total_rows"], batch["accepted"], batch["rejected"]) == (25_000, 24_996, 4)
     assert [r["row"] for r in batch["rejected_rows"]] == sorted(bad)
-    assert await entry_messages(sessionmaker) == messages_before + 24_996
+    assert await entry_messages(sessionmaker, queue) == messages_before + 24_996
+    # Every accepted row is announced once; a slice's message delivered again (as after a lost
+    # acknowledgement) announces nothing more.
+    async with sessionmaker() as session:
+        staged = (
+            await session.execute(
+                text(
+                    "SELECT message_type, envelope FROM intake.outbox_message "
+                    "WHERE envelope -> 'payload' ->> 'batch_id' = :batch_id"
+                ),
+                {"batch_id": batch["id"]},
+            )
+        ).all()
+    slices = [Envelope.model_validate(e) for t, e in staged if t == "violator_list.entries_stored"]
+    announced = [
+        e["payload"]["row_number"] for t, e in staged if t != "violator_list.entries_stored"
+    ]
+    assert len(slices) == 5
+    assert sorted(announced) == [n for n in range(1, 25_001) if n not in bad]
+    for envelope in slices:
+        await deliver_again(queue, envelope, to="intake")
+    assert await entry_messages(sessionmaker, queue) == messages_before + 24_996
     entries = await intake_api.get(
         batch["entries_url"], params={"offset": 9_995, "limit": 10}, headers=headers
     )

@@ -21,8 +21,9 @@ from services.intake.violator_lists.errors import (
     UnsupportedListType,
 )
 from services.intake.violator_lists.models import ViolatorListBatch
-from services.intake.violator_lists.parsing import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from services.intake.violator_lists.schemas import (
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
     BatchRead,
     EntriesPage,
     EntryRead,

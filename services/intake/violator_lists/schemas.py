@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal, NotRequired
+from typing import Annotated, Literal, NotRequired, cast, get_origin
 
 from pydantic import (
     BaseModel,
@@ -13,7 +13,7 @@ from pydantic import (
     StringConstraints,
     with_config,
 )
-from typing_extensions import TypedDict
+from typing_extensions import TypedDict, get_type_hints
 
 from services.intake.reports.schemas import (
     Platform,
@@ -65,6 +65,19 @@ class ViolatorListRow(TypedDict):
             ),
         ]
     ]
+
+
+# The one definition of a list's columns, for the CSV header, the parser, the stored entry and
+# the test builders: the row's keys in their order, and those a row may leave out.
+LIST_COLUMNS: tuple[str, ...] = tuple(ViolatorListRow.__annotations__)
+OPTIONAL_COLUMNS: tuple[str, ...] = tuple(
+    name
+    for name, hint in get_type_hints(ViolatorListRow, include_extras=True).items()
+    if cast(object, get_origin(hint)) is NotRequired
+)
+REQUIRED_COLUMNS: tuple[str, ...] = tuple(
+    name for name in LIST_COLUMNS if name not in OPTIONAL_COLUMNS
+)
 
 
 class ViolatorListPost(StrictInput):

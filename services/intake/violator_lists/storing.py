@@ -1,53 +1,58 @@
-"""Storing a list's accepted rows: per row one entry, its first status line and its
-violator_list.entry_received message, all by COPY on the request's own connection (same
-transaction), a slice at a time.
+"""Storing a list's accepted rows: per row one entry and its first status line, by COPY on the
+request's own connection (same transaction), a slice at a time; per slice one
+violator_list.entries_stored message, from which intake's worker stages each entry's
+violator_list.entry_received (stage_entry_messages), in its own transaction, exactly once.
 
-A 100,000-row list is three 100,000-row writes, and the database's one backend is the
-bottleneck: so everything the database would otherwise compute per row is prepared in Python,
-in a thread, while the database copies the previous slice (the machine's other core). That is
-why the envelopes are JSON text made here rather than `jsonb_build_object` in an
+A 100,000-row list's writes are the database's one backend's work, the bottleneck of the
+upload: so everything the database would otherwise compute per row is prepared in Python, in
+a thread, while the database copies the previous slice (the machine's other core). The
+per-entry messages, each a JSON document the database must parse, would be the upload's largest
+write (a third of its database time, measured): staged after the upload, a slice per job, they
+no longer hold up the answer, and each row still becomes exactly one message.
+
+The envelopes are JSON text made here rather than `jsonb_build_object` in an
 INSERT ... SELECT: measured, COPYing ready text costs the database about half as much, and the
 text is built from constant parts made once by the contract's own models (so the formats cannot
 drift), plus each row's values escaped by the json module's C encoder.
 
-Ids are time-ordered (UUIDv7 layout, one increasing counter per list), so the three tables'
-indexes grow at their right edge instead of splitting pages all over.
+Ids are time-ordered (UUIDv7 layout, one increasing counter per list), so the tables' indexes
+grow at their right edge instead of splitting pages all over.
 """
 
 from __future__ import annotations
 
 import json
+import operator
 import os
 import time
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 import asyncpg
+from anyio import to_thread
 from pydantic import TypeAdapter
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.base import SCHEMA
 from services.intake.violator_lists.models import ViolatorListEntry
 from services.intake.violator_lists.parsing import RowVerdicts
-from services.intake.violator_lists.schemas import RejectedRow, ViolatorListRow
-from shared.messages import Envelope, ViolatorListEntryReceived
+from services.intake.violator_lists.schemas import LIST_COLUMNS, RejectedRow, ViolatorListRow
+from shared.consumer import MessageHandler
+from shared.db import driver_connection
+from shared.messages import Envelope, ViolatorListEntriesStored, ViolatorListEntryReceived
+from shared.outbox import stage_messages
+from shared.tracing import current_trace_context
 
 ENTRY_COPY_COLUMNS = (
     "id",
     "batch_id",
     "row_number",
     "institution",
-    "employee_ref",
-    "name",
-    "designation",
-    "office",
-    "rule",
-    "platform",
-    "finding",
-    "found_on",
-    "institution_finding_ref",
-    "notice_and_reply_on_record",
+    *LIST_COLUMNS,
     "received_at",
     "status",
     "status_changed_at",
@@ -61,20 +66,7 @@ _DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
 
 # What a row's payload holds besides the entry's own values; checked against the contract
 # when the module loads, so the two cannot drift apart unnoticed.
-_ROW_FIELDS = (
-    "entry_id",
-    "row_number",
-    "employee_ref",
-    "name",
-    "designation",
-    "office",
-    "rule",
-    "platform",
-    "finding",
-    "found_on",
-    "institution_finding_ref",
-    "notice_and_reply_on_record",
-)
+_ROW_FIELDS = ("entry_id", "row_number", *LIST_COLUMNS)
 _LIST_FIELDS = ("batch_id", "institution", "received_at")
 if set(_ROW_FIELDS + _LIST_FIELDS) != set(ViolatorListEntryReceived.model_fields):
     raise RuntimeError("storing's envelope fields no longer match ViolatorListEntryReceived")
@@ -125,7 +117,8 @@ class PreparedSlice:
     rejected: list[RejectedRow]
     entries: list[tuple[Any, ...]]
     statuses: list[tuple[Any, ...]]
-    messages: list[tuple[Any, ...]]
+    # The first and last accepted row's numbers (None when no row was accepted).
+    row_span: tuple[int, int] | None
 
 
 class EnvelopeTemplate:
@@ -208,32 +201,22 @@ def _sample_payload(context: ListContext) -> ViolatorListEntryReceived:
     )
 
 
-def prepare_slice(
-    verdicts: RowVerdicts, *, context: ListContext, template: EnvelopeTemplate
-) -> PreparedSlice:
+_ROW_CELLS = operator.itemgetter(*LIST_COLUMNS)
+
+
+def prepare_slice(verdicts: RowVerdicts, *, context: ListContext) -> PreparedSlice:
     """The COPY records of a judged slice's accepted rows (run in a thread)."""
     accepted: list[tuple[int, ViolatorListRow]] = verdicts.accepted
     entry_ids = context.ids.take(len(accepted))
-    destinations = template.destinations
-    # One message id per row, whatever the destinations (the outbox's key is both).
-    message_ids = context.ids.take(len(accepted))
-    received_at = context.received_at
+    batch_id, institution, received_at = context.batch_id, context.institution, context.received_at
+    cells = _ROW_CELLS
     entries = [
         (
             entry_id,
-            context.batch_id,
+            batch_id,
             number,
-            context.institution,
-            row["employee_ref"],
-            row["name"],
-            row["designation"],
-            row["office"],
-            row["rule"],
-            row["platform"],
-            row["finding"],
-            row["found_on"],
-            row["institution_finding_ref"],
-            row["notice_and_reply_on_record"],
+            institution,
+            *cells(row),
             received_at,
             FIRST_STATUS,
             received_at,
@@ -241,29 +224,16 @@ def prepare_slice(
         for entry_id, (number, row) in zip(entry_ids, accepted, strict=True)
     ]
     statuses = [(entry_id, FIRST_STATUS, received_at) for entry_id in entry_ids]
-    message_type = template.message_type
-    render = template.render
-    messages = [
-        (message_id, destination, message_type, envelope)
-        for message_id, envelope in zip(
-            message_ids,
-            (
-                render(message_id=message_id, entry_id=entry_id, number=number, row=row)
-                for message_id, entry_id, (number, row) in zip(
-                    message_ids, entry_ids, accepted, strict=True
-                )
-            ),
-            strict=True,
-        )
-        for destination in destinations
-    ]
     return PreparedSlice(
-        rejected=verdicts.rejected, entries=entries, statuses=statuses, messages=messages
+        rejected=verdicts.rejected,
+        entries=entries,
+        statuses=statuses,
+        row_span=(accepted[0][0], accepted[-1][0]) if accepted else None,
     )
 
 
 async def copy_slice(connection: asyncpg.Connection, prepared: PreparedSlice) -> None:
-    """COPY a prepared slice: entries, their first status lines, their messages."""
+    """COPY a prepared slice: entries and their first status lines."""
     if not prepared.entries:
         return
     await connection.copy_records_to_table(
@@ -278,10 +248,91 @@ async def copy_slice(connection: asyncpg.Connection, prepared: PreparedSlice) ->
         columns=STATUS_COPY_COLUMNS,
         records=prepared.statuses,
     )
+
+
+async def stage_slices_stored(
+    session: AsyncSession,
+    *,
+    context: ListContext,
+    row_spans: list[tuple[int, int]],
+) -> None:
+    """One violator_list.entries_stored message per stored slice, in the upload's transaction."""
+    await stage_messages(
+        session,
+        [
+            (
+                ViolatorListEntriesStored(
+                    batch_id=context.batch_id, first_row=first, last_row=last
+                ),
+                context.correlation_id,
+            )
+            for first, last in row_spans
+        ],
+        producer="intake",
+    )
+
+
+def entry_messages(
+    entries: Sequence[Mapping[str, Any]], *, context: ListContext, template: EnvelopeTemplate
+) -> list[tuple[Any, ...]]:
+    """The outbox records of stored entries' entry_received messages: one message id per
+    entry, whatever the destinations (the outbox's key is both)."""
+    message_ids = context.ids.take(len(entries))
+    message_type = template.message_type
+    render = template.render
+    return [
+        (message_id, destination, message_type, envelope)
+        for message_id, envelope in zip(
+            message_ids,
+            (
+                render(
+                    message_id=message_id,
+                    entry_id=str(entry["id"]),
+                    number=entry["row_number"],
+                    row=entry,
+                )
+                for message_id, entry in zip(message_ids, entries, strict=True)
+            ),
+            strict=True,
+        )
+        for destination in template.destinations
+    ]
+
+
+ENTRY_MESSAGE_COLUMNS = ("id", "row_number", "institution", "received_at", *LIST_COLUMNS)
+
+
+async def stage_entry_messages(
+    session: AsyncSession, stored: ViolatorListEntriesStored, envelope: Envelope
+) -> None:
+    """intake's worker: stage the violator_list.entry_received message of each entry of a
+    stored slice, in the transaction that records the slice's message as processed (so each
+    entry is announced exactly once, however often the slice's message is delivered)."""
+    connection = await driver_connection(session)
+    entries = await connection.fetch(
+        f"SELECT {', '.join(ENTRY_MESSAGE_COLUMNS)} FROM {SCHEMA}.{ViolatorListEntry.__tablename__} "
+        "WHERE batch_id = $1 AND row_number BETWEEN $2 AND $3 ORDER BY row_number",
+        stored.batch_id,
+        stored.first_row,
+        stored.last_row,
+    )
+    if not entries:
+        return
+    context = ListContext(
+        batch_id=stored.batch_id,
+        institution=entries[0]["institution"],
+        received_at=entries[0]["received_at"],
+        correlation_id=envelope.correlation_id,
+        trace_context=current_trace_context(),
+    )
+    template = EnvelopeTemplate(context)
+    messages = await to_thread.run_sync(
+        partial(entry_messages, entries, context=context, template=template)
+    )
     # COPY fires the outbox's statement trigger, so the relay is woken as after an INSERT.
     await connection.copy_records_to_table(
-        "outbox_message",
-        schema_name=SCHEMA,
-        columns=OUTBOX_COPY_COLUMNS,
-        records=prepared.messages,
+        "outbox_message", schema_name=SCHEMA, columns=OUTBOX_COPY_COLUMNS, records=messages
     )
+
+
+on_entries_stored = MessageHandler(ViolatorListEntriesStored, stage_entry_messages)
