@@ -24,6 +24,7 @@ from sqlalchemy.orm import aliased, make_transient_to_detached
 from services.registry.catalogue.service import current_catalogue_version
 from services.registry.ledger.chain import (
     ADDED_FIELDS,
+    CANONICAL_VERSION,
     CHAINED_FIELDS,
     GENESIS_HASH,
     ChainVerification,
@@ -146,6 +147,7 @@ async def append_records(
             **entry.columns(record_id=record_id),
             "id": record_id,
             "personal_salt": new_personal_salt(),
+            "canonical_version": CANONICAL_VERSION,
         }
         content["personal_digest"] = personal_digest(content)
         prepared.append((content, LedgerRecord(**content)))
