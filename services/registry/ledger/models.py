@@ -137,6 +137,15 @@ RETENTION_PURGE_COMPLETE = (
 )
 
 
+# IS_VIOLATION_VERSION (below) as literal SQL: the predicate of the partial indexes that serve
+# pages of violations, and what those pages' queries say, word for word, so that PostgreSQL
+# sees the index fits whatever plan it caches.
+VERSION_PREDICATE = (
+    "record_kind IN ('violation', 'correction') OR "
+    "(record_kind = 'appeal_outcome' AND appeal_outcome = 'modified')"
+)
+
+
 class LedgerRecord(RegistryBase):
     __tablename__ = "ledger_record"
     __table_args__ = (
@@ -220,8 +229,29 @@ class LedgerRecord(RegistryBase):
         Index("ix_ledger_record_platform_sequence", "platform", "sequence"),
         Index("ix_ledger_record_recorded_at", "recorded_at"),
         Index("ix_ledger_record_rules_cited", "rules_cited", postgresql_using="gin"),
-        # History is linear: a record is superseded at most once.
-        Index("uq_ledger_record_supersedes_id", "supersedes_id", unique=True),
+        # History is linear: a record is superseded at most once. Covering (registry_0010):
+        # "what superseded this version, and when" is answered from the index alone.
+        Index(
+            "uq_ledger_record_supersedes_id",
+            "supersedes_id",
+            unique=True,
+            postgresql_include=["recorded_at", "id"],
+        ),
+        # registry_0010: pages of violation versions in ledger order, whole or by department
+        # or platform, read from the index alone (the filters' columns are included).
+        *(
+            Index(
+                f"ix_ledger_record_version_{'_'.join(key)}",
+                *key,
+                postgresql_include=[
+                    name
+                    for name in ("id", "department", "platform", "recorded_at", "rules_cited")
+                    if name not in key
+                ],
+                postgresql_where=text(VERSION_PREDICATE),
+            )
+            for key in (("sequence",), ("department", "sequence"), ("platform", "sequence"))
+        ),
         Index("ix_ledger_record_violation_id", "violation_id"),
         Index("ix_ledger_record_sanction_id", "sanction_id"),
         # One order, one event per violation, however its reference is capitalised.

@@ -44,6 +44,7 @@ from services.registry.ledger.models import (
     DETERMINATION_KINDS,
     FINDING_KINDS,
     IS_VIOLATION_VERSION,
+    VERSION_PREDICATE,
     LedgerRecord,
 )
 from shared.db import utcnow
@@ -269,7 +270,16 @@ def _versions_as_of(as_of: datetime | None) -> Select[LedgerRecord, uuid.UUID]:
     no clock involved: what a write must check against."""
     successor = aliased(LedgerRecord)
     superseded_by = select(successor.id).where(successor.supersedes_id == LedgerRecord.id)
-    query = select(LedgerRecord).where(IS_VIOLATION_VERSION)
+    # IS_VIOLATION_VERSION in the words of the partial indexes that serve it (registry_0010).
+    query = select(LedgerRecord).where(
+        text(
+            "("
+            + VERSION_PREDICATE.replace("record_kind", "ledger_record.record_kind").replace(
+                "appeal_outcome =", "ledger_record.appeal_outcome ="
+            )
+            + ")"
+        )
+    )
     if as_of is not None:
         superseded_by = superseded_by.where(successor.recorded_at <= as_of)
         query = query.where(LedgerRecord.recorded_at <= as_of)
@@ -334,8 +344,22 @@ async def list_violations(
     )
     if after is not None:
         query = query.where(LedgerRecord.sequence > after)
-    # One row beyond the page tells whether another page follows.
-    rows = (await session.execute(query.order_by(LedgerRecord.sequence).limit(limit + 1))).all()
+    # Two steps: which sequences make the page (one row beyond it tells whether another page
+    # follows), found from the covering partial indexes alone, without reading a row that is
+    # filtered out (registry_0010); then those rows, whole.
+    page_sequences = (
+        query.with_only_columns(LedgerRecord.sequence)
+        .order_by(LedgerRecord.sequence)
+        .limit(limit + 1)
+        .correlate(None)
+    )
+    rows = (
+        await session.execute(
+            _versions_as_of(as_of)
+            .where(LedgerRecord.sequence.in_(page_sequences))
+            .order_by(LedgerRecord.sequence)
+        )
+    ).all()
     page = [RecordVersion(record=row[0], superseded_by=row[1]) for row in rows[:limit]]
     next_cursor = page[-1].record.sequence if len(rows) > limit else None
     return page, next_cursor
