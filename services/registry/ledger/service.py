@@ -17,10 +17,11 @@ from datetime import datetime
 from typing import Any, Literal
 
 import structlog
-from sqlalchemy import Select, insert, select, text
+from sqlalchemy import Select, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, make_transient_to_detached
 
+from services.registry.catalogue.models import CatalogueVersion
 from services.registry.catalogue.service import current_catalogue_version
 from services.registry.ledger.chain import (
     ADDED_FIELDS,
@@ -43,7 +44,6 @@ from services.registry.ledger.errors import (
 from services.registry.ledger.models import (
     DETERMINATION_KINDS,
     FINDING_KINDS,
-    IS_VIOLATION_VERSION,
     VERSION_PREDICATE,
     LedgerRecord,
 )
@@ -153,9 +153,29 @@ async def append_records(
         content["personal_digest"] = personal_digest(content)
         prepared.append((content, LedgerRecord(**content)))
     await lock_ledger(session)
-    head = await ledger_head(session)
-    sequence, previous_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
-    catalogue_version = await current_catalogue_version(session)
+    # The head and the catalogue in force in one round trip: a single chain serialises its
+    # writers, so every round trip made under the lock is one that every writer waits for.
+    # (After the lock, in a statement of its own: its snapshot must see the last append.)
+    newest = (
+        select(LedgerRecord.sequence, LedgerRecord.chain_hash)
+        .order_by(LedgerRecord.sequence.desc())
+        .limit(1)
+        .subquery()
+    )
+    head_sequence, head_hash, catalogue_version = (
+        await session.execute(
+            select(
+                select(newest.c.sequence).scalar_subquery(),
+                select(newest.c.chain_hash).scalar_subquery(),
+                select(func.max(CatalogueVersion.version)).scalar_subquery(),
+            )
+        )
+    ).one()
+    if catalogue_version is None:
+        catalogue_version = await current_catalogue_version(session)  # raises CatalogueMissing
+    sequence, previous_hash = (
+        (head_sequence + 1, head_hash) if head_sequence is not None else (1, GENESIS_HASH)
+    )
     recorded_at = utcnow()
     rows: list[dict[str, Any]] = []
     for content, _ in prepared:

@@ -280,13 +280,16 @@ async def verify_ledger_in_database(
         )
         bounds = segment_bounds(head, segments)
         connections += [await connect() for _ in bounds]
-        version_one, *checked = await asyncio.gather(
-            _version_one_fault(connections[0], head=head),
-            *(
-                _check_segment(connection, from_sequence=start, to_sequence=end)
-                for connection, (start, end) in zip(connections[1:], bounds, strict=True)
-            ),
+        version_one_check = asyncio.ensure_future(_version_one_fault(connections[0], head=head))
+        checked = list(
+            await asyncio.gather(
+                *(
+                    _check_segment(connection, from_sequence=start, to_sequence=end)
+                    for connection, (start, end) in zip(connections[1:], bounds, strict=True)
+                )
+            )
         )
+        version_one = await version_one_check
     finally:
         for connection in connections:
             await connection.close()

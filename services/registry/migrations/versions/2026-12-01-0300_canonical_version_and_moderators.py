@@ -61,5 +61,7 @@ def downgrade() -> None:
     op.create_check_constraint(
         op.f(MODERATORS_CHECK), LEDGER, NAMES_MODERATORS_BEFORE, schema=SCHEMA
     )
-    op.drop_constraint(op.f("ck_ledger_record_canonical_version"), LEDGER, schema=SCHEMA, type_="check")
+    op.drop_constraint(
+        op.f("ck_ledger_record_canonical_version"), LEDGER, schema=SCHEMA, type_="check"
+    )
     op.drop_column(LEDGER, "canonical_version", schema=SCHEMA)
