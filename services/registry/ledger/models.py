@@ -124,11 +124,11 @@ PERMISSION_NAMES_EMPLOYEE = (
     "record_kind <> 'permission' OR personal_salt IS NULL OR (employee_ref IS NOT NULL AND "
     "employee_name IS NOT NULL)"
 )
-# JSON null and an empty list name no moderator either (registry_0009: before it, a missing
+# JSON null names no moderator either (registry_0009: before it, a missing
 # value could be stored as JSON null and pass).
 OFFICIAL_ACCOUNT_NAMES_MODERATORS = (
     "record_kind <> 'official_account' OR personal_salt IS NULL OR (moderators IS NOT NULL AND "
-    "moderators <> 'null'::jsonb AND moderators <> '[]'::jsonb)"
+    "moderators <> 'null'::jsonb)"
 )
 REASONS_GIVEN = "reasons IS NOT NULL OR personal_salt IS NULL"
 RETENTION_PURGE_COMPLETE = (

@@ -6,8 +6,8 @@ touching a row); every record appended from now on is in version 2, which the da
 can recompute, so GET /v1/audit/verify checks it inside PostgreSQL.
 
 official_account_names_moderators: a missing list of moderators used to be stored as JSON
-null, which is NOT NULL to SQL, so the CHECK let it through. JSON null and an empty list now
-count as missing (and the model writes SQL NULL for None). Existing rows are checked when the
+null, which is NOT NULL to SQL, so the CHECK let it through. JSON null now counts as
+missing (and the model writes SQL NULL for None). Existing rows are checked when the
 constraint is added: an official account without moderators already in the ledger stops the
 upgrade rather than be silently accepted.
 
@@ -32,7 +32,7 @@ MODERATORS_CHECK = "ck_ledger_record_official_account_names_moderators"
 # Frozen copies of services/registry/ledger/models.py's OFFICIAL_ACCOUNT_NAMES_MODERATORS.
 NAMES_MODERATORS = (
     "record_kind <> 'official_account' OR personal_salt IS NULL OR (moderators IS NOT NULL AND "
-    "moderators <> 'null'::jsonb AND moderators <> '[]'::jsonb)"
+    "moderators <> 'null'::jsonb)"
 )
 NAMES_MODERATORS_BEFORE = (
     "record_kind <> 'official_account' OR personal_salt IS NULL OR moderators IS NOT NULL"
