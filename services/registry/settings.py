@@ -14,9 +14,12 @@ from shared.settings import ServiceSettings
 class RegistrySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore", frozen=True)
 
-    # Records read per round trip when the chain is verified: memory stays flat however long
-    # the ledger grows.
+    # Records read per round trip by the record-by-record verifier (verify_ledger): memory
+    # stays flat however long the ledger grows.
     verify_batch_size: int = Field(default=5000, ge=1, le=50_000)
+    # Parts of the chain GET /v1/audit/verify checks at once inside PostgreSQL, each on its own
+    # connection (services/registry/ledger/verification.py): about the database's cores.
+    verify_segments: int = Field(default=4, ge=1, le=32)
     # Ed25519 private key (32 raw bytes, base64) that signs the ledger's checkpoints. Local and
     # test runs use a development key; in production the worker (the only signer) refuses to
     # start without a real one, and the API need not be given it.

@@ -157,13 +157,16 @@ def verify_command() -> None:
     Example: conduct ledger verify
     """
     from services.registry.checkpoints.service import check_latest_checkpoint
-    from services.registry.ledger.service import verify_ledger
+    from services.registry.ledger.verification import verify_ledger_in_database
+    from services.registry.settings import RegistrySettings
 
     async def work(settings: ServiceSettings) -> bool:
         engine = create_engine(settings, application_name="conduct-cli")
         try:
             async with unit_of_work(create_sessionmaker(engine)) as session:
-                chain = await verify_ledger(session, batch_size=5000)
+                chain = await verify_ledger_in_database(
+                    session, segments=RegistrySettings().verify_segments
+                )
                 checkpoint = await check_latest_checkpoint(session)
         finally:
             await engine.dispose()

@@ -20,7 +20,7 @@ from tests.bench.figures import (
 from tests.bench.flow_figures import figure_b4
 from tests.bench.fuzz_figures import figure_s8
 from tests.bench.ledger_figures import figure_b5
-from tests.bench.registry_figures import figure_b3, figure_r1, figure_r2
+from tests.bench.registry_figures import figure_b3, figure_r1, figure_r2, figure_r3
 from tests.bench.soak import figure_soak
 
 FIGURES: dict[str, Callable[[BenchContext], Awaitable[Figure]]] = {
@@ -34,6 +34,7 @@ FIGURES: dict[str, Callable[[BenchContext], Awaitable[Figure]]] = {
     # A million ledger records, seeded by the first of them that runs.
     "R1": figure_r1,
     "R2": figure_r2,
+    "R3": figure_r3,
     "B3": figure_b3,
     "S4": figure_s4,
     # Ten minutes of the whole flow (SOAK_SECONDS), before B2 floods the queue.

@@ -30,6 +30,7 @@ import asyncpg
 
 from services.registry.ledger.chain import (
     ADDED_FIELDS,
+    CANONICAL_VERSION,
     CHAINED_FIELDS,
     GENESIS_HASH,
     content_hash,
@@ -43,6 +44,7 @@ from shared.settings import to_plain_url
 COLUMNS: tuple[str, ...] = (
     *CHAINED_FIELDS,
     *ADDED_FIELDS,
+    "canonical_version",
     "personal_salt",
     "personal_digest",
     "content_hash",
@@ -206,8 +208,10 @@ class _Stream:
         start: datetime,
         end: datetime,
         departments: tuple[str, ...] = DEPARTMENTS,
+        canonical_version: int = CANONICAL_VERSION,
     ) -> None:
         self.rng = random.Random(seed)
+        self.canonical_version = canonical_version
         self.departments = departments
         self.count = count
         self.start = start
@@ -244,6 +248,7 @@ class _Stream:
         return {
             **dict.fromkeys(COLUMNS),
             "id": self.uuid(),
+            "canonical_version": self.canonical_version,
             "record_kind": kind,
             "recorded_at": recorded_at,
             **columns,
@@ -527,6 +532,7 @@ async def seed_ledger(
     years: float = 3.0,
     department_prefix: str = "",
     batch_size: int = 50_000,
+    canonical_version: int = CANONICAL_VERSION,
 ) -> SeededLedger:
     """Append `count` generated records to the registry's ledger (schema `registry`) at
     `database_url`, chained from the current head; returns what was appended.
@@ -536,7 +542,8 @@ async def seed_ledger(
 
     `seed` fixes the records; `years` is how far back recorded_at goes from now;
     `department_prefix` is put before every department code (HEALTH, EDUCATION, ..., MTI-01,
-    DHO-01: 45 in all), so a test can seed departments nobody else counts. 1,000,000 records
+    DHO-01: 45 in all), so a test can seed departments nobody else counts; `canonical_version`
+    is the canonical form of the hashes (1: as records appended before registry_0009 were). 1,000,000 records
     cost about 90 s of Python CPU (generating and hashing) plus PostgreSQL's COPY with the
     ledger's indexes, foreign keys and the statistics tally's trigger, then a VACUUM: 4.5
     minutes measured on the shared 2-core machine moderately loaded, 16 under heavy load.
@@ -567,6 +574,7 @@ async def seed_ledger(
                 start=end - timedelta(days=365.25 * years),
                 end=end,
                 departments=tuple(department_prefix + code for code in DEPARTMENTS),
+                canonical_version=canonical_version,
             )
             kinds: dict[str, int] = {}
             batch: list[tuple[Any, ...]] = []

@@ -5,15 +5,20 @@ it is delivered; renewals supersede what they renew; the chain still verifies.""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
 
 import httpx
+import pytest
 from arq.connections import ArqRedis
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.registry.ledger.chain import content_hash, personal_digest
+from services.registry.ledger.entries import PermissionEntry
 from services.registry.ledger.models import LedgerRecord
+from services.registry.ledger.service import append_records
 from services.registry.permissions.tasks import append_permission_decision
 from shared.db import unit_of_work
 from shared.messages import Envelope
@@ -391,3 +396,68 @@ async def test_an_employee_renewing_their_own_permission_supersedes_it(
     ).json()["items"]
     # Renewed, so no longer expiring soon.
     assert listed == []
+
+
+async def test_the_database_refuses_an_official_account_without_moderators(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Should anything bypass the service's own checks, the database itself refuses an
+    official account that names no moderators: missing (SQL NULL, as the model now writes
+    None), or JSON null (as it used to)."""
+    department = unique_code("DEPT")
+    entry = PermissionEntry(
+        record_kind="official_account",
+        case_id=uuid.uuid4(),
+        submission_id=uuid.uuid4(),
+        department=department,
+        decision="granted",
+        conditions=[],
+        reasons="A page for citizens' feedback.",
+        platform="facebook",
+        account_handle="@official",
+        account_url=None,
+        purpose="Service delivery.",
+        account_purpose="service_delivery",
+        moderators=None,
+        employee_ref=None,
+        employee_name=None,
+        valid_from=date(2026, 11, 20),
+        expires_on=None,
+        renewal_of=None,
+        supersedes_id=None,
+        determined_by=uuid.uuid4(),
+        decided_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC),
+    )
+    async with sessionmaker() as session:
+        with pytest.raises(DBAPIError, match="official_account_names_moderators"):
+            await append_records(session, entries=[entry])
+        await session.rollback()
+    for stored in ("null",):
+        async with sessionmaker() as session:
+            # A valid account appended, then a copy of it inserted directly with `stored`.
+            (record,) = await append_records(
+                session, entries=[replace(entry, moderators=[{"name": "Ayesha Khan"}])]
+            )
+            columns = [column.name for column in LedgerRecord.__table__.columns]
+            changed = {
+                "id": "gen_random_uuid()",
+                "case_id": "gen_random_uuid()",
+                "sequence": "sequence + 1",
+                "moderators": f"'{stored}'::jsonb",
+            }
+            with pytest.raises(DBAPIError, match="official_account_names_moderators"):
+                await session.execute(
+                    text(
+                        f"INSERT INTO registry.ledger_record ({', '.join(columns)}) SELECT "
+                        f"{', '.join(changed.get(name, name) for name in columns)} "
+                        "FROM registry.ledger_record WHERE id = :id"
+                    ),
+                    {"id": record.id},
+                )
+            await session.rollback()
+    async with sessionmaker() as session:
+        count = await session.scalar(
+            text("SELECT count(*) FROM registry.ledger_record WHERE department = :d"),
+            {"d": department},
+        )
+    assert count == 0

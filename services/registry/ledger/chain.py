@@ -33,7 +33,7 @@ import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 GENESIS_HASH = "0" * 64
@@ -106,6 +106,29 @@ ADDED_FIELDS: tuple[str, ...] = (
 _DIRECT_FIELDS = tuple(name for name in CHAINED_FIELDS if name not in PERSONAL_FIELDS)
 _DIRECT_ADDED_FIELDS = tuple(name for name in ADDED_FIELDS if name not in PERSONAL_FIELDS)
 
+# Canonical forms. Version 1 (above, canonical_content) is sorted-key JSON: cheap in Python,
+# costly to rebuild in SQL. Version 2, which every record appended since registry_0010 is
+# written in, is the text PostgreSQL gives for jsonb_build_array() of the fields in a fixed
+# order, so that GET /v1/audit/verify can recompute it inside the database (see
+# services/registry/ledger/verification.py) and Python here writes the very same bytes. A
+# record's canonical_version column says which form its hashes are in; it is itself the first
+# element of the version 2 content, so changing it changes the hash like any other edit.
+CANONICAL_VERSION = 2
+# Version 2's fields, in order: never reorder or edit; a new field means a version 3.
+V2_FIELDS: tuple[str, ...] = (
+    "canonical_version",
+    *_DIRECT_FIELDS,
+    *_DIRECT_ADDED_FIELDS,
+    "personal_digest",
+)
+# Version 2's personal content: the salt, then the personal fields, in this order.
+V2_PERSONAL_FIELDS: tuple[str, ...] = ("personal_salt", *PERSONAL_FIELDS)
+# Timestamps are written as integer microseconds since the Unix epoch (UTC) in version 2: one
+# spelling whatever the session's time zone or date style.
+TIMESTAMP_FIELDS: frozenset[str] = frozenset({"recorded_at", "reported_at", "decided_at"})
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
 
 def canonical_value(value: Any) -> Any:
     """One spelling per value, whatever form it arrives in (Python or read back from SQL)."""
@@ -146,8 +169,11 @@ def personal_content(record: Mapping[str, Any]) -> bytes:
 
 
 def personal_digest(record: Mapping[str, Any]) -> str:
+    """The personal digest in the record's own canonical form (canonical_version)."""
     if record.get("personal_salt") is None:
         raise ValueError("a personal digest needs the record's salt")
+    if canonical_version_of(record) == 2:
+        return hashlib.sha256(personal_content_v2(record)).hexdigest()
     return hashlib.sha256(personal_content(record)).hexdigest()
 
 
@@ -171,13 +197,90 @@ def canonical_content(record: Mapping[str, Any]) -> bytes:
     return _canonical_json(content)
 
 
+def _v2_value(value: Any) -> Any:
+    """A value as jsonb renders it (timestamps handled by the caller)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        raise TypeError("a timestamp inside a JSON value has no version 2 form")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_v2_value(item) for item in value]
+    if isinstance(value, Mapping):
+        # jsonb orders an object's keys by length, then bytewise.
+        keys = sorted(
+            (str(key) for key in value), key=lambda key: (len(key.encode()), key.encode())
+        )
+        return {key: _v2_value(value[key]) for key in keys}
+    # Floats are left out on purpose: jsonb keeps a number's digits as written.
+    raise TypeError(f"no version 2 canonical form for {type(value).__name__}")
+
+
+def _v2_field(name: str, value: Any) -> Any:
+    if name in TIMESTAMP_FIELDS and value is not None:
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise ValueError("timestamps in the ledger must carry a time zone")
+        return (value - _EPOCH) // _MICROSECOND
+    return _v2_value(value)
+
+
+def jsonb_array_text(values: list[Any]) -> bytes:
+    """What PostgreSQL's jsonb_build_array(...)::text gives for these (already v2) values."""
+    return json.dumps(values, ensure_ascii=False, separators=(", ", ": "), allow_nan=False).encode()
+
+
+def personal_content_v2(record: Mapping[str, Any]) -> bytes:
+    return jsonb_array_text([_v2_field(name, record.get(name)) for name in V2_PERSONAL_FIELDS])
+
+
+def canonical_content_v2(record: Mapping[str, Any]) -> bytes:
+    """Version 2: every field of V2_FIELDS, null or not, as one jsonb array's text."""
+    return jsonb_array_text([_v2_field(name, record.get(name)) for name in V2_FIELDS])
+
+
+def canonical_version_of(record: Mapping[str, Any]) -> int:
+    """The canonical form a record's hashes are in: 1 for records from before the column."""
+    version = record.get("canonical_version")
+    return 1 if version is None else int(version)
+
+
 def content_hash(record: Mapping[str, Any]) -> str:
+    """The content hash in the record's own canonical form (canonical_version)."""
+    if canonical_version_of(record) == 2:
+        return hashlib.sha256(canonical_content_v2(record)).hexdigest()
     return hashlib.sha256(canonical_content(record)).hexdigest()
 
 
 def link_hash(*, previous_hash: str, content_hash: str) -> str:
     """The chain hash of a record whose predecessor's chain hash is previous_hash."""
     return hashlib.sha256((previous_hash + content_hash).encode()).hexdigest()
+
+
+# Why a record is broken, by what verify finds (the same words whichever path finds it).
+SEQUENCE_GAP = "sequence {found} where {expected} was expected: a record is missing"
+PREVIOUS_HASH_FAULT = "previous hash is not the preceding record's chain hash"
+PURGED_PERSONAL_FAULT = "content holds personal data its purge removed: a field was altered"
+PERSONAL_DIGEST_FAULT = "personal content does not match its personal digest: a field was altered"
+CONTENT_HASH_FAULT = "content does not match its content hash: a field was altered"
+CHAIN_HASH_FAULT = "chain hash does not follow from the previous and content hashes"
+NAMES_UNPURGED_FAULT = "names record {named} as purged, but no earlier record of that id was purged"
+UNNAMED_PURGE_FAULT = "personal data removed without a retention purge naming the record"
+
+
+def content_fault(stored: Mapping[str, Any]) -> str | None:
+    """What is wrong with a stored record's own content (personal fields, personal digest,
+    content hash), whatever its links; None if nothing."""
+    if is_purged(stored):
+        if any(stored.get(name) is not None for name in PERSONAL_FIELDS):
+            return PURGED_PERSONAL_FAULT
+    elif personal_digest(stored) != stored["personal_digest"]:
+        return PERSONAL_DIGEST_FAULT
+    if content_hash(stored) != stored["content_hash"]:
+        return CONTENT_HASH_FAULT
+    return None
 
 
 @dataclass(frozen=True)
@@ -240,28 +343,20 @@ class ChainVerifier:
     def _fault(self, stored: Mapping[str, Any]) -> str | None:
         expected = self.last_sequence + 1
         if stored["sequence"] != expected:
-            return (
-                f"sequence {stored['sequence']} where {expected} was expected: a record is missing"
-            )
+            return SEQUENCE_GAP.format(found=stored["sequence"], expected=expected)
         if stored["previous_hash"] != self.head_hash:
-            return "previous hash is not the preceding record's chain hash"
-        if is_purged(stored):
-            if any(stored.get(name) is not None for name in PERSONAL_FIELDS):
-                return "content holds personal data its purge removed: a field was altered"
-        elif personal_digest(stored) != stored["personal_digest"]:
-            return "personal content does not match its personal digest: a field was altered"
-        if content_hash(stored) != stored["content_hash"]:
-            return "content does not match its content hash: a field was altered"
+            return PREVIOUS_HASH_FAULT
+        reason = content_fault(stored)
+        if reason is not None:
+            return reason
         if (
             link_hash(previous_hash=self.head_hash, content_hash=stored["content_hash"])
             != (stored["chain_hash"])
         ):
-            return "chain hash does not follow from the previous and content hashes"
+            return CHAIN_HASH_FAULT
         for named in stored.get("purged_record_ids") or ():
             if _as_uuid(named) not in self._purged:
-                return (
-                    f"names record {named} as purged, but no earlier record of that id was purged"
-                )
+                return NAMES_UNPURGED_FAULT.format(named=named)
         return None
 
     def result(self) -> ChainVerification:
@@ -276,7 +371,7 @@ class ChainVerifier:
                 first_broken=BrokenLink(
                     sequence=sequence,
                     id=record_id,
-                    reason="personal data removed without a retention purge naming the record",
+                    reason=UNNAMED_PURGE_FAULT,
                 ),
             )
         return ChainVerification(

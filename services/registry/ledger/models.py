@@ -41,6 +41,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     Uuid,
@@ -123,13 +124,25 @@ PERMISSION_NAMES_EMPLOYEE = (
     "record_kind <> 'permission' OR personal_salt IS NULL OR (employee_ref IS NOT NULL AND "
     "employee_name IS NOT NULL)"
 )
+# JSON null names no moderator either (registry_0009: before it, a missing
+# value could be stored as JSON null and pass).
 OFFICIAL_ACCOUNT_NAMES_MODERATORS = (
-    "record_kind <> 'official_account' OR personal_salt IS NULL OR moderators IS NOT NULL"
+    "record_kind <> 'official_account' OR personal_salt IS NULL OR (moderators IS NOT NULL AND "
+    "moderators <> 'null'::jsonb)"
 )
 REASONS_GIVEN = "reasons IS NOT NULL OR personal_salt IS NULL"
 RETENTION_PURGE_COMPLETE = (
     "(record_kind = 'retention_purge') = (purged_record_ids IS NOT NULL) AND "
     "(record_kind <> 'retention_purge' OR retention_policy IS NOT NULL)"
+)
+
+
+# IS_VIOLATION_VERSION (below) as literal SQL: the predicate of the partial indexes that serve
+# pages of violations, and what those pages' queries say, word for word, so that PostgreSQL
+# sees the index fits whatever plan it caches.
+VERSION_PREDICATE = (
+    "record_kind IN ('violation', 'correction') OR "
+    "(record_kind = 'appeal_outcome' AND appeal_outcome = 'modified')"
 )
 
 
@@ -142,6 +155,7 @@ class LedgerRecord(RegistryBase):
             name="record_kind",
         ),
         CheckConstraint("sequence >= 1", name="sequence_positive"),
+        CheckConstraint("canonical_version IN (1, 2)", name="canonical_version"),
         # What each kind must say; the columns are nullable only because the kinds differ
         # (and because a retention purge removes the personal ones: personal_salt IS NULL).
         CheckConstraint(DETERMINATION_COMPLETE, name="determination_complete"),
@@ -215,8 +229,29 @@ class LedgerRecord(RegistryBase):
         Index("ix_ledger_record_platform_sequence", "platform", "sequence"),
         Index("ix_ledger_record_recorded_at", "recorded_at"),
         Index("ix_ledger_record_rules_cited", "rules_cited", postgresql_using="gin"),
-        # History is linear: a record is superseded at most once.
-        Index("uq_ledger_record_supersedes_id", "supersedes_id", unique=True),
+        # History is linear: a record is superseded at most once. Covering (registry_0010):
+        # "what superseded this version, and when" is answered from the index alone.
+        Index(
+            "uq_ledger_record_supersedes_id",
+            "supersedes_id",
+            unique=True,
+            postgresql_include=["recorded_at", "id"],
+        ),
+        # registry_0010: pages of violation versions in ledger order, whole or by department
+        # or platform, read from the index alone (the filters' columns are included).
+        *(
+            Index(
+                f"ix_ledger_record_version_{'_'.join(key)}",
+                *key,
+                postgresql_include=[
+                    name
+                    for name in ("id", "department", "platform", "recorded_at", "rules_cited")
+                    if name not in key
+                ],
+                postgresql_where=text(VERSION_PREDICATE),
+            )
+            for key in (("sequence",), ("department", "sequence"), ("platform", "sequence"))
+        ),
         Index("ix_ledger_record_violation_id", "violation_id"),
         Index("ix_ledger_record_sanction_id", "sanction_id"),
         # One order, one event per violation, however its reference is capitalised.
@@ -277,7 +312,9 @@ class LedgerRecord(RegistryBase):
     purpose: Mapped[str | None] = mapped_column(Text)
     account_purpose: Mapped[str | None] = mapped_column(String(32))
     # Official accounts: [{employee_ref, name, designation}], the people who moderate it.
-    moderators: Mapped[list[dict[str, str]] | None] = mapped_column(JSONB)
+    # none_as_null: a missing value is SQL NULL, not JSON null, so that the CHECK constraints
+    # that ask for it (official_account_names_moderators) see it missing.
+    moderators: Mapped[list[dict[str, str]] | None] = mapped_column(JSONB(none_as_null=True))
     expires_on: Mapped[date | None] = mapped_column(Date)
     # The permission record a renewal request named; a granted renewal also supersedes it.
     renewal_of: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("ledger_record.id"))
@@ -286,10 +323,13 @@ class LedgerRecord(RegistryBase):
     appeal_outcome: Mapped[str | None] = mapped_column(String(16))
     # Retention purges: the records whose personal data it removed, and the policy applied.
     purged_record_ids: Mapped[list[uuid.UUID] | None] = mapped_column(ARRAY(Uuid))
-    retention_policy: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    retention_policy: Mapped[dict[str, Any] | None] = mapped_column(JSONB(none_as_null=True))
     # The personal fields are chained through personal_digest (services/registry/ledger/
     # chain.py); personal_salt, random per record, is removed with them by a retention purge.
     personal_salt: Mapped[str | None] = mapped_column(String(32))
+    # The canonical form the hashes are in (services/registry/ledger/chain.py): 1 for records
+    # from before registry_0009, 2 for every record appended since.
+    canonical_version: Mapped[int] = mapped_column(SmallInteger, server_default=text("1"))
     personal_digest: Mapped[str] = mapped_column(String(64))
     content_hash: Mapped[str] = mapped_column(String(64))
     previous_hash: Mapped[str] = mapped_column(String(64))

@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 
 from services.registry.checkpoints.schemas import CheckpointList, CheckpointRead
 from services.registry.checkpoints.service import check_latest_checkpoint, recent_checkpoints
-from services.registry.ledger import export, service
+from services.registry.ledger import export, service, verification
 from services.registry.ledger.errors import ViolationNotFound
 from services.registry.ledger.schemas import (
     AsOf,
@@ -175,9 +175,9 @@ async def verify_chain(
     A broken chain names its first broken link (sequence, id and why). `head_hash` is the
     chain hash of the last intact record: an auditor who keeps it can later prove that the
     ledger was extended, not rewritten."""
-    verification = await service.verify_ledger(session, batch_size=settings.verify_batch_size)
+    chain = await verification.verify_ledger_in_database(session, segments=settings.verify_segments)
     checkpoint = await check_latest_checkpoint(session)
-    read = ChainVerificationRead.model_validate(verification)
+    read = ChainVerificationRead.model_validate(chain)
     if checkpoint is None:
         return read
     return read.model_copy(

@@ -17,13 +17,15 @@ from datetime import datetime
 from typing import Any, Literal
 
 import structlog
-from sqlalchemy import Select, insert, select, text
+from sqlalchemy import Select, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, make_transient_to_detached
 
+from services.registry.catalogue.models import CatalogueVersion
 from services.registry.catalogue.service import current_catalogue_version
 from services.registry.ledger.chain import (
     ADDED_FIELDS,
+    CANONICAL_VERSION,
     CHAINED_FIELDS,
     GENESIS_HASH,
     ChainVerification,
@@ -42,7 +44,7 @@ from services.registry.ledger.errors import (
 from services.registry.ledger.models import (
     DETERMINATION_KINDS,
     FINDING_KINDS,
-    IS_VIOLATION_VERSION,
+    VERSION_PREDICATE,
     LedgerRecord,
 )
 from shared.db import utcnow
@@ -146,13 +148,34 @@ async def append_records(
             **entry.columns(record_id=record_id),
             "id": record_id,
             "personal_salt": new_personal_salt(),
+            "canonical_version": CANONICAL_VERSION,
         }
         content["personal_digest"] = personal_digest(content)
         prepared.append((content, LedgerRecord(**content)))
     await lock_ledger(session)
-    head = await ledger_head(session)
-    sequence, previous_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
-    catalogue_version = await current_catalogue_version(session)
+    # The head and the catalogue in force in one round trip: a single chain serialises its
+    # writers, so every round trip made under the lock is one that every writer waits for.
+    # (After the lock, in a statement of its own: its snapshot must see the last append.)
+    newest = (
+        select(LedgerRecord.sequence, LedgerRecord.chain_hash)
+        .order_by(LedgerRecord.sequence.desc())
+        .limit(1)
+        .subquery()
+    )
+    head_sequence, head_hash, catalogue_version = (
+        await session.execute(
+            select(
+                select(newest.c.sequence).scalar_subquery(),
+                select(newest.c.chain_hash).scalar_subquery(),
+                select(func.max(CatalogueVersion.version)).scalar_subquery(),
+            )
+        )
+    ).one()
+    if catalogue_version is None:
+        catalogue_version = await current_catalogue_version(session)  # raises CatalogueMissing
+    sequence, previous_hash = (
+        (head_sequence + 1, head_hash) if head_sequence is not None else (1, GENESIS_HASH)
+    )
     recorded_at = utcnow()
     rows: list[dict[str, Any]] = []
     for content, _ in prepared:
@@ -267,7 +290,16 @@ def _versions_as_of(as_of: datetime | None) -> Select[LedgerRecord, uuid.UUID]:
     no clock involved: what a write must check against."""
     successor = aliased(LedgerRecord)
     superseded_by = select(successor.id).where(successor.supersedes_id == LedgerRecord.id)
-    query = select(LedgerRecord).where(IS_VIOLATION_VERSION)
+    # IS_VIOLATION_VERSION in the words of the partial indexes that serve it (registry_0010).
+    query = select(LedgerRecord).where(
+        text(
+            "("
+            + VERSION_PREDICATE.replace("record_kind", "ledger_record.record_kind").replace(
+                "appeal_outcome =", "ledger_record.appeal_outcome ="
+            )
+            + ")"
+        )
+    )
     if as_of is not None:
         superseded_by = superseded_by.where(successor.recorded_at <= as_of)
         query = query.where(LedgerRecord.recorded_at <= as_of)
@@ -332,8 +364,22 @@ async def list_violations(
     )
     if after is not None:
         query = query.where(LedgerRecord.sequence > after)
-    # One row beyond the page tells whether another page follows.
-    rows = (await session.execute(query.order_by(LedgerRecord.sequence).limit(limit + 1))).all()
+    # Two steps: which sequences make the page (one row beyond it tells whether another page
+    # follows), found from the covering partial indexes alone, without reading a row that is
+    # filtered out (registry_0010); then those rows, whole.
+    page_sequences = (
+        query.with_only_columns(LedgerRecord.sequence)
+        .order_by(LedgerRecord.sequence)
+        .limit(limit + 1)
+        .correlate(None)
+    )
+    rows = (
+        await session.execute(
+            _versions_as_of(as_of)
+            .where(LedgerRecord.sequence.in_(page_sequences))
+            .order_by(LedgerRecord.sequence)
+        )
+    ).all()
     page = [RecordVersion(record=row[0], superseded_by=row[1]) for row in rows[:limit]]
     next_cursor = page[-1].record.sequence if len(rows) > limit else None
     return page, next_cursor
