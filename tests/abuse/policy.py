@@ -160,7 +160,12 @@ REQUESTS: dict[Route, Callable[[], dict[str, Any]]] = {
         lambda: {"waived": True, "reason": STATEMENT}
     ),
     ("review", "POST", "/v1/cases/{case_id}/determination"): _json(
-        lambda: {"finding": "cleared", "rules_cited": ["CR1964-22"], "reasons": STATEMENT}
+        lambda: {
+            "reasons": STATEMENT,
+            "charges": [
+                {"charge_id": str(uuid.uuid4()), "finding": "not_proved", "reasons": STATEMENT}
+            ],
+        }
     ),
     ("review", "POST", "/v1/cases/{case_id}/dismissal"): _json(lambda: {"reasons": STATEMENT}),
     ("review", "POST", "/v1/cases/{case_id}/notice-and-reply-on-record"): _json(

@@ -37,14 +37,69 @@ SCREEN = screen_body()
 NOTICE = {"allegations": "Rule 22."}
 REPLY = {"statement": "My reply."}
 HEARING = {"waived": True, "reason": "The employee asked for no hearing."}
-VIOLATION = {"finding": "violation", "rules_cited": ["CR1964-22"], "reasons": "Embarrassing."}
-# The steps in order, each with the state it leaves the case in.
-PROCEDURE: tuple[tuple[str, dict[str, Any], str], ...] = (
+PENALTY = "ED2020-CENSURE"
+
+
+def findings_on(
+    charges: list[dict[str, Any]], *, finding: str = "violation", reasons: str = "Embarrassing."
+) -> dict[str, Any]:
+    """A determination on these standing charges (as the case's page lists them): each proved
+    on all its evidence with the censure recommended (`violation`), or each not proved
+    (`cleared`)."""
+    proved = finding == "violation"
+    return {
+        "reasons": reasons,
+        "charges": [
+            {
+                "charge_id": charge["id"],
+                "finding": "proved" if proved else "not_proved",
+                "reasons": f"Charge {charge['number']} {'is' if proved else 'is not'} made out.",
+                "evidence_relied_on": charge["evidence"] if proved else [],
+            }
+            for charge in charges
+            if charge["withdrawn_at"] is None
+        ],
+        **({"recommended_penalty": PENALTY} if proved else {}),
+    }
+
+
+async def determination_body(
+    http: httpx.AsyncClient,
+    case_url: str,
+    headers: dict[str, str],
+    *,
+    finding: str = "violation",
+    reasons: str = "Embarrassing.",
+) -> dict[str, Any]:
+    """`findings_on` the standing charges of the case at `case_url`, read as its member."""
+    response = await http.get(case_url, headers=headers)
+    assert response.status_code == 200, response.text
+    return findings_on(response.json()["charges"], finding=finding, reasons=reasons)
+
+
+async def determine(
+    review_api: httpx.AsyncClient,
+    case_id: uuid.UUID,
+    member: SeededMember,
+    *,
+    finding: str = "violation",
+    reasons: str = "Embarrassing.",
+) -> httpx.Response:
+    """Record a determination with a finding on every standing charge (`findings_on`)."""
+    body = await determination_body(
+        review_api, f"/v1/cases/{case_id}", member.headers, finding=finding, reasons=reasons
+    )
+    return await act(review_api, case_id, "determination", member, body)
+
+
+# The steps in order, each with the state it leaves the case in; the determination's body
+# (None) is made from the case's charges when it is taken.
+PROCEDURE: tuple[tuple[str, dict[str, Any] | None, str], ...] = (
     ("screen", SCREEN, "in_review"),
     ("notice", NOTICE, "notice_issued"),
     ("reply", REPLY, "reply_received"),
     ("hearing", HEARING, "hearing_concluded"),
-    ("determination", VIOLATION, "determined"),
+    ("determination", None, "determined"),
 )
 
 
@@ -82,7 +137,10 @@ async def take_case_to(
 ) -> dict[str, Any]:
     """Take the steps of the procedure until the case is in `state`; returns the case."""
     for step, body, reached in PROCEDURE:
-        response = await act(review_api, case_id, step, member, body)
+        if body is None:
+            response = await determine(review_api, case_id, member)
+        else:
+            response = await act(review_api, case_id, step, member, body)
         assert response.status_code == 200, (step, response.text)
         if reached == state:
             case: dict[str, Any] = response.json()
