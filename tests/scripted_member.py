@@ -9,10 +9,18 @@ from typing import Any
 
 import httpx
 
-from tests.review.steps import HEARING, NOTICE, REPLY, SCREEN, findings_on
+from tests.review.steps import (
+    HEARING,
+    NOTICE,
+    REPLY,
+    SCREEN,
+    clear_for_notice,
+    clearances_for,
+    findings_on,
+)
 
 # The member's steps in order: the protected-disclosure screen, the notice (generated from the
-# case's charges), the employee's reply, the hearing waived, and a violation: every charge
+# case's charges, once the evidence they rely on is cleared for disclosure), the employee's reply, the hearing waived, and a violation: every charge
 # proved on its evidence, the censure recommended.
 STEPS: tuple[tuple[str, dict[str, Any] | None], ...] = (
     ("screen", SCREEN),
@@ -37,6 +45,8 @@ def next_step(case: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     if case["state"] not in NEXT_STEP:
         return None
     step, body = NEXT_STEP[case["state"]]
+    if step == "notice" and (clearances := clearances_for(case)) is not None:
+        return "evidence/clearances", clearances
     return step, body if body is not None else findings_on(case["charges"])
 
 
@@ -65,6 +75,8 @@ async def take_to_violation(
     await triaged(http, case_url, headers)
     answer: httpx.Response | None = None
     for step, body in STEPS:
+        if step == "notice":
+            await clear_for_notice(http, case_url, headers)
         if body is None:
             case = (await http.get(case_url, headers=headers)).json()
             body = findings_on(case["charges"])

@@ -87,6 +87,23 @@ async def test_report_travels_from_portal_to_registry_and_back(
     assert unscreened.json()["code"] == "disclosure-screen-required"
     screened = await review_api.post(f"{case_url}/screen", json=SCREEN, headers=member.headers)
     assert screened.status_code == 200, screened.text
+    # ... and for the evidence the charges rely on to be cleared for disclosure.
+    uncleared = await review_api.post(
+        f"{case_url}/notice", json={"allegations": "Rule 22: the post."}, headers=member.headers
+    )
+    assert uncleared.status_code == 409
+    assert uncleared.json()["code"] == "evidence-not-cleared"
+    cleared = await review_api.post(
+        f"{case_url}/evidence/clearances",
+        json={
+            "items": [
+                {"number": 1, "decision": "no_identifying_details"},
+                {"number": 2, "decision": "redacted", "description": "The post, as captured."},
+            ]
+        },
+        headers=member.headers,
+    )
+    assert cleared.status_code == 200, cleared.text
     notice = await review_api.post(
         f"{case_url}/notice", json={"allegations": "Rule 22: the post."}, headers=member.headers
     )

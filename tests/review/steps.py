@@ -103,6 +103,40 @@ PROCEDURE: tuple[tuple[str, dict[str, Any] | None, str], ...] = (
 )
 
 
+def clearances_for(case: dict[str, Any]) -> dict[str, Any] | None:
+    """The clearance for disclosure of every item the case's standing charges rely on that is
+    not yet cleared (as the case's page lists them), each confirmed free of identifying details
+    and its snapshot reviewed; None when there is nothing to clear."""
+    relied_on = {
+        number
+        for charge in case["charges"]
+        if charge["withdrawn_at"] is None
+        for number in charge["evidence"]
+    }
+    items = [
+        {
+            "number": item["number"],
+            "decision": "no_identifying_details",
+            **({"snapshot_reviewed": True} if item["snapshot_file_id"] else {}),
+        }
+        for item in case["evidence"]
+        if item["number"] in relied_on and item["disclosure"] != "cleared"
+    ]
+    return {"items": items} if items else None
+
+
+async def clear_for_notice(http: httpx.AsyncClient, case_url: str, headers: dict[str, str]) -> None:
+    """What a member does before serving the notice: clear for disclosure each item the
+    charges rely on. Best effort: whoever may not (another member, the chair, a case past its
+    notice) is refused here and then by the notice itself, which the test checks."""
+    read = await http.get(case_url, headers=headers)
+    if read.status_code != 200:
+        return
+    body = clearances_for(read.json())
+    if body is not None:
+        await http.post(f"{case_url}/evidence/clearances", json=body, headers=headers)
+
+
 async def act(
     review_api: httpx.AsyncClient,
     case_id: uuid.UUID,
@@ -110,6 +144,10 @@ async def act(
     member: SeededMember,
     body: dict[str, Any] | None = None,
 ) -> httpx.Response:
+    """Take a step as `member`; the notice as a member serves it, the evidence its charges
+    rely on cleared for disclosure first (`clear_for_notice`)."""
+    if step == "notice":
+        await clear_for_notice(review_api, f"/v1/cases/{case_id}", member.headers)
     return await review_api.post(f"/v1/cases/{case_id}/{step}", json=body, headers=member.headers)
 
 

@@ -31,7 +31,7 @@ from tests.factories import (
     report_body,
     unique_code,
 )
-from tests.review.steps import SCREEN, determination_body
+from tests.review.steps import SCREEN, clear_for_notice, determination_body
 from tests.support import pump
 from tests.test_flow import submit, the_assigned_case
 
@@ -138,6 +138,8 @@ async def test_the_trace_of_a_report_crosses_the_queue_to_review_and_the_registr
         ("hearing", {"waived": True, "reason": "The employee relies on the written reply."}),
         ("determination", None),
     ):
+        if step == "notice":
+            await clear_for_notice(review_api, case_url, member.headers)
         if body is None:
             body = await determination_body(
                 review_api, case_url, member.headers, reasons="The post."

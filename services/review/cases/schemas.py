@@ -9,10 +9,10 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from services.review.charges.schemas import (
+    CaseEvidenceRead,
     ChargeFindingCreate,
     ChargeFindingRead,
     ChargeRead,
-    EvidenceItemRead,
     NoticeRead,
 )
 from services.review.institutional_findings.schemas import InstitutionalFindingRead
@@ -151,8 +151,10 @@ class CaseRead(CaseSummary, DueProcessRead):
     content_url: str | None
     posted_at: datetime | None
     evidence_count: int
-    evidence: list[EvidenceItemRead] = Field(
-        default_factory=list, description="The case's evidence items, by number"
+    evidence: list[CaseEvidenceRead] = Field(
+        default_factory=list,
+        description="The case's evidence items, by number, each with its clearance for "
+        "disclosure to the employee",
     )
     charges: list[ChargeRead] = Field(
         default_factory=list, description="Every charge, withdrawn ones marked"
