@@ -153,6 +153,30 @@ async def test_returned_after_re_screening_the_case_goes_on_the_normal_track(
     ]
 
 
+async def test_a_case_returned_after_its_member_left_goes_to_a_colleague(
+    review_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """In the channel the case is not counted as its member's, so it is not handed over when
+    the member leaves; on its return it goes to a colleague by the load rule."""
+    unit, case_id, member = await routed_case(review_api, sessionmaker)
+    colleague = next(m for m in unit.members if m != member)
+    left = await review_api.post(
+        f"/v1/units/{unit.id}/members/{member.id}/deactivation",
+        json={"reason": "Transferred out of the unit."},
+        headers=unit.chair.headers,
+    )
+    assert left.status_code == 200, left.text
+
+    returned = await act(review_api, case_id, OUTCOME, unit.chair, RETURNED)
+
+    assert returned.status_code == 200, returned.text
+    case = returned.json()
+    assert (case["state"], case["assignee_id"]) == ("in_review", str(colleague.id))
+    assert "may no longer hold it" in case["history"][-1]["reason"]
+    served = await act(review_api, case_id, "notice", colleague, NOTICE)
+    assert served.status_code == 200, served.text
+
+
 async def test_the_chair_dismisses_the_case_from_the_channel(
     review_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:

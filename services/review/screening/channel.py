@@ -18,13 +18,15 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.review.cases.assignment_service import lock_roster
 from services.review.cases.errors import NotChair
-from services.review.cases.history import announce_status, move_case
+from services.review.cases.history import announce_status, move_case, note_on_case
 from services.review.cases.lifecycle import CaseState, check_transition
 from services.review.cases.models import Case
 from services.review.cases.procedure import require_due_process_case
 from services.review.screening.models import SCREEN_QUESTIONS, ConfidentialOutcome
 from services.review.screening.schemas import ConfidentialOutcomeCreate
+from services.review.settings import ReviewSettings
 from services.review.units.models import Member
 from shared.db import utcnow
 from shared.errors import FieldProblem, InvalidInput
@@ -83,6 +85,7 @@ async def close_confidential_channel(
     case: Case,
     chair: Member,
     outcome_in: ConfidentialOutcomeCreate,
+    settings: ReviewSettings,
     correlation_id: str,
 ) -> ConfidentialOutcome:
     """Take the case out of the confidential channel with the chair's outcome; refused with 403
@@ -121,6 +124,8 @@ async def close_confidential_channel(
         at=now,
         leaving_confidential_channel=True,
     )
+    if target == CaseState.IN_REVIEW:
+        await back_with_a_member_who_may_hold_it(session, case=case, chair=chair, settings=settings)
     # What the portal sees is what is true of any case, with no word of the channel: a referred
     # case is closed here, a dismissed one dismissed; a returned one is with its member again,
     # as the portal last saw it (the channel was never announced).
@@ -130,3 +135,34 @@ async def close_confidential_channel(
         await announce_status(session, case=case, status="dismissed", correlation_id=correlation_id)
     await session.flush()
     return outcome
+
+
+async def back_with_a_member_who_may_hold_it(
+    session: AsyncSession, *, case: Case, chair: Member, settings: ReviewSettings
+) -> None:
+    """A returned case goes back to its member; one who may no longer hold it (deactivated or
+    on leave while the case was in the channel, where it was not counted as theirs) hands it
+    to a colleague by the load rule, or to the unit's queue when nobody is eligible."""
+    holder = await session.get(Member, case.assignee_id) if case.assignee_id else None
+    if holder is not None and holder.active and not holder.on_leave:
+        return
+    if case.unit_id is None:
+        return
+    roster = await lock_roster(session, unit_id=case.unit_id)
+    chains = await roster.chains_of_command(session, cases=[case])
+    successor = roster.choose(case, settings=settings, earlier_deciders=(), chains=chains)
+    now = utcnow()
+    roster.hand(case=case, member=successor, at=now)
+    note_on_case(
+        session,
+        case=case,
+        actor=chair,
+        reason=(
+            f"returned from the confidential channel to member {successor.id} by the load "
+            "rule: its member may no longer hold it"
+            if successor is not None
+            else "returned from the confidential channel to the unit's queue: its member may "
+            "no longer hold it and no member is eligible"
+        ),
+        at=now,
+    )

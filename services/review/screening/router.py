@@ -7,7 +7,7 @@ from fastapi import APIRouter
 
 from services.review.cases.errors import CaseNotFound, NotAssignee, NotChair
 from services.review.cases.lifecycle import IllegalTransition
-from services.review.cases.router import MemberCase, read_case
+from services.review.cases.router import MemberCase, Settings, read_case
 from services.review.cases.schemas import CaseRead
 from services.review.screening import channel, service
 from services.review.screening.errors import ScreenNotFound, ScreenNotOpen
@@ -71,15 +71,22 @@ async def close_confidential_channel(
     case: MemberCase,
     member: CurrentMember,
     session: DbSession,
+    settings: Settings,
     correlation_id: CorrelationIdHeader,
 ) -> CaseRead:
     """The chair of the case's unit takes a case out of the confidential channel, with
     `reasons` and one of three outcomes: `referred` to the competent protected-disclosure
     authority (`authority`, `reference`; the case closes), `returned` to the normal track after
     re-screening (`rescreen`: the four questions answered afresh, each with a note; the case is
-    back in review with its member and a notice may follow), or `dismissed`. Only from the
+    back in review with its member, or a colleague if that member may no longer hold it, and
+    a notice may follow), or `dismissed`. Only from the
     channel (409 naming the gate otherwise); the portal sees only closed or dismissed."""
     await channel.close_confidential_channel(
-        session, case=case, chair=member, outcome_in=outcome_in, correlation_id=correlation_id
+        session,
+        case=case,
+        chair=member,
+        outcome_in=outcome_in,
+        settings=settings,
+        correlation_id=correlation_id,
     )
     return await read_case(session, case)
