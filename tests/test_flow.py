@@ -23,7 +23,7 @@ from tests.factories import (
     unique_code,
 )
 from tests.registry.factories import issue_reader
-from tests.review.steps import SCREEN
+from tests.review.steps import SCREEN, determination_body
 from tests.support import deliver_again, pump, run_worker
 
 pytestmark = pytest.mark.usefixtures("catalogue")
@@ -73,10 +73,9 @@ async def test_report_travels_from_portal_to_registry_and_back(
     case_url = f"/v1/cases/{case['id']}"
 
     # A determination before notice and reply is refused, naming the gate.
+    too_early = await determination_body(review_api, case_url, member.headers, reasons="too early")
     early = await review_api.post(
-        f"{case_url}/determination",
-        json={"finding": "violation", "rules_cited": ["CR1964-22"], "reasons": "too early"},
-        headers=member.headers,
+        f"{case_url}/determination", json=too_early, headers=member.headers
     )
     assert early.status_code == 409 and "notice" in early.json()["detail"]
 
@@ -88,6 +87,23 @@ async def test_report_travels_from_portal_to_registry_and_back(
     assert unscreened.json()["code"] == "disclosure-screen-required"
     screened = await review_api.post(f"{case_url}/screen", json=SCREEN, headers=member.headers)
     assert screened.status_code == 200, screened.text
+    # ... and for the evidence the charges rely on to be cleared for disclosure.
+    uncleared = await review_api.post(
+        f"{case_url}/notice", json={"allegations": "Rule 22: the post."}, headers=member.headers
+    )
+    assert uncleared.status_code == 409
+    assert uncleared.json()["code"] == "evidence-not-cleared"
+    cleared = await review_api.post(
+        f"{case_url}/evidence/clearances",
+        json={
+            "items": [
+                {"number": 1, "decision": "no_identifying_details"},
+                {"number": 2, "decision": "redacted", "description": "The post, as captured."},
+            ]
+        },
+        headers=member.headers,
+    )
+    assert cleared.status_code == 200, cleared.text
     notice = await review_api.post(
         f"{case_url}/notice", json={"allegations": "Rule 22: the post."}, headers=member.headers
     )
@@ -99,9 +115,7 @@ async def test_report_travels_from_portal_to_registry_and_back(
     assert reply.status_code == 200, reply.text
     # The determination also waits for the hearing, held or waived.
     ungated = await review_api.post(
-        f"{case_url}/determination",
-        json={"finding": "violation", "rules_cited": ["CR1964-22"], "reasons": "too early"},
-        headers=member.headers,
+        f"{case_url}/determination", json=too_early, headers=member.headers
     )
     assert ungated.status_code == 409 and "hearing" in ungated.json()["detail"]
     hearing = await review_api.post(
@@ -115,12 +129,21 @@ async def test_report_travels_from_portal_to_registry_and_back(
     )
     assert hearing.status_code == 200, hearing.text
     assert hearing.json()["hearing"]["outcome"] == "held"
+    case_now = (await review_api.get(case_url, headers=member.headers)).json()
     determined = await review_api.post(
         f"{case_url}/determination",
         json={
-            "finding": "violation",
-            "rules_cited": ["CR1964-22"],
             "reasons": "The post embarrasses the government.",
+            "charges": [
+                {
+                    "charge_id": charge["id"],
+                    "finding": "proved",
+                    "reasons": "The post is his and blames the government.",
+                    "evidence_relied_on": charge["evidence"],
+                }
+                for charge in case_now["charges"]
+            ],
+            "recommended_penalty": "ED2020-CENSURE",
         },
         headers=member.headers,
     )

@@ -32,7 +32,7 @@ from tests.factories import (
 )
 from tests.intake.evidence_support import PDF, PNG, upload
 from tests.intake.support import intake_client
-from tests.review.steps import SCREEN, execute, read_case, worker_ctx
+from tests.review.steps import SCREEN, clear_for_notice, execute, read_case, worker_ctx
 from tests.support import count_rows, deliver_again, pump
 
 pytestmark = pytest.mark.usefixtures("catalogue")
@@ -91,6 +91,7 @@ async def serve_a_notice(
     url = f"/v1/cases/{case_id}"
     screened = await review_api.post(f"{url}/screen", json=SCREEN, headers=member.headers)
     assert screened.status_code == 200, screened.text
+    await clear_for_notice(review_api, url, member.headers)
     served = await review_api.post(
         f"{url}/notice",
         json={"allegations": "Rule 22: the post of 1 November, evidence item 1."},

@@ -61,6 +61,8 @@ POLICY: dict[Route, frozenset[str]] = {
     ("review", "GET", "/v1/cases/{case_id}/extensions"): CASE_READERS,
     ("review", "POST", "/v1/cases/{case_id}/extensions/{extension_id}/decision"): CHAIR,
     ("review", "POST", "/v1/cases/{case_id}/notice"): ASSIGNEE,
+    ("review", "POST", "/v1/cases/{case_id}/evidence/clearances"): ASSIGNEE,
+    ("review", "POST", "/v1/cases/{case_id}/confidential-channel/outcome"): CHAIR,
     ("review", "GET", "/v1/cases/{case_id}/notice/bundle"): CASE_READERS,
     ("review", "GET", "/v1/cases/{case_id}/charges"): CASE_READERS,
     ("review", "POST", "/v1/cases/{case_id}/charges"): ASSIGNEE,
@@ -141,6 +143,12 @@ REQUESTS: dict[Route, Callable[[], dict[str, Any]]] = {
         lambda: {"decision": "refused", "reason": STATEMENT}
     ),
     ("review", "POST", "/v1/cases/{case_id}/notice"): _json(lambda: {"allegations": STATEMENT}),
+    ("review", "POST", "/v1/cases/{case_id}/evidence/clearances"): _json(
+        lambda: {"items": [{"number": 1, "decision": "no_identifying_details"}]}
+    ),
+    ("review", "POST", "/v1/cases/{case_id}/confidential-channel/outcome"): _json(
+        lambda: {"outcome": "dismissed", "reasons": STATEMENT}
+    ),
     ("review", "POST", "/v1/cases/{case_id}/charges"): _json(
         lambda: {
             "rule": "CR1964-18",
@@ -160,7 +168,12 @@ REQUESTS: dict[Route, Callable[[], dict[str, Any]]] = {
         lambda: {"waived": True, "reason": STATEMENT}
     ),
     ("review", "POST", "/v1/cases/{case_id}/determination"): _json(
-        lambda: {"finding": "cleared", "rules_cited": ["CR1964-22"], "reasons": STATEMENT}
+        lambda: {
+            "reasons": STATEMENT,
+            "charges": [
+                {"charge_id": str(uuid.uuid4()), "finding": "not_proved", "reasons": STATEMENT}
+            ],
+        }
     ),
     ("review", "POST", "/v1/cases/{case_id}/dismissal"): _json(lambda: {"reasons": STATEMENT}),
     ("review", "POST", "/v1/cases/{case_id}/notice-and-reply-on-record"): _json(

@@ -30,7 +30,7 @@ from tests.factories import (
     report_body,
     unique_code,
 )
-from tests.review.steps import PROCEDURE, act, assignee_of
+from tests.review.steps import act, assignee_of, take_case_to
 from tests.support import relay_outboxes, run_worker
 
 pytestmark = pytest.mark.usefixtures("catalogue")
@@ -136,8 +136,7 @@ async def test_canaries_leave_no_trace(
                 )
             ).scalar_one()
         member = await assignee_of(unit, case_id, review)
-        for step, body, _ in PROCEDURE:
-            assert (await act(review, case_id, step, member, body)).status_code == 200
+        await take_case_to(review, case_id, member, "determined")
         assert (await act(review, case_id, "countersign", unit.chair)).status_code == 200
         in_redis += await move_everything(sessionmaker, queue)
         status = await intake.get(f"/v1/reports/{report.json()['id']}", headers=bearer(token))

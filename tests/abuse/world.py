@@ -20,6 +20,9 @@ from services.registry.permissions.recording import record_permission_decision
 from services.review.cases.models import Case
 from services.review.cases.procedure import serve_notice
 from services.review.cases.schemas import NoticeCreate, NoticeRead
+from services.review.charges.repository import evidence_of
+from services.review.charges.schemas import EvidenceClearanceCreate
+from services.review.charges.service import clear_evidence
 from services.review.notices.schemas import ExtensionCreate
 from services.review.notices.service import deliver_notice, request_extension
 from services.review.screening.schemas import ScreenCreate
@@ -138,6 +141,20 @@ async def serve_with_extension(
             member=member,
             screen_in=ScreenCreate.model_validate(SCREEN),
             correlation_id="abuse-world",
+        )
+        await clear_evidence(
+            session,
+            case=case,
+            member=member,
+            clearance_in=EvidenceClearanceCreate.model_validate(
+                {
+                    "items": [
+                        {"number": item.number, "decision": "no_identifying_details"}
+                        | ({"snapshot_reviewed": True} if item.snapshot_file_id else {})
+                        for item in await evidence_of(session, case=case)
+                    ]
+                }
+            ),
         )
         notice = await serve_notice(
             session,

@@ -44,7 +44,7 @@ from tests.factories import bearer
 from tests.faults.checker import Figures, Portal, settle
 from tests.faults.proxy import FaultProxy
 from tests.faults.servers import PrivateRedis
-from tests.scripted_member import NEXT_STEP
+from tests.scripted_member import NEXT_STEP, next_step
 from tests.stack import RunningStack
 
 if TYPE_CHECKING:  # tests.bench.figures imports the catalogue, which imports this module
@@ -224,7 +224,10 @@ class Unit:
         elif state in NEXT_STEP:
             if (case.get("permission_check") or {}).get("status") == "pending":
                 return  # registry's answer at triage comes first
-            step, body = NEXT_STEP[state]
+            taken = next_step(case)
+            if taken is None:
+                return
+            step, body = taken
             await self.call(
                 f"POST /v1/cases/{{id}}/{step}",
                 "POST",

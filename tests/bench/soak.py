@@ -31,7 +31,7 @@ from tests.factories import (
     report_body,
     unique_code,
 )
-from tests.scripted_member import NEXT_STEP
+from tests.scripted_member import NEXT_STEP, next_step
 
 SAMPLE_EVERY = 10.0
 DRAIN_SECONDS = 120.0
@@ -140,7 +140,10 @@ async def investigator(soak: Soak, review: str, member: SeededMember, stop: asyn
                 if (read.json().get("permission_check") or {}).get("status") == "pending":
                     break  # triage first: registry has not answered yet; next round
 
-                step, body = NEXT_STEP[read.json()["state"]]
+                taken = next_step(read.json())
+                if taken is None:
+                    break
+                step, body = taken
                 done = await soak.call(
                     f"POST /v1/cases/{{id}}/{step}",
                     "POST",

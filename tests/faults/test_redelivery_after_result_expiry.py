@@ -32,7 +32,7 @@ from tests.factories import (
     violator_row,
 )
 from tests.permission_factories import personal_request_body
-from tests.review.steps import PROCEDURE, act, assignee_of
+from tests.review.steps import act, assignee_of, take_case_to
 from tests.support import pump, run_worker
 
 pytestmark = pytest.mark.usefixtures("catalogue")
@@ -100,8 +100,7 @@ async def run_full_flow(
 
     case_id = await case_of(sessionmaker, report.json()["id"])
     member = await assignee_of(unit, case_id, review_api)
-    for step, body, _ in PROCEDURE:
-        assert (await act(review_api, case_id, step, member, body)).status_code == 200
+    await take_case_to(review_api, case_id, member, "determined")
     assert (await act(review_api, case_id, "countersign", unit.chair)).status_code == 200
     permission_case = await case_of(sessionmaker, request.json()["id"])
     deciding = await assignee_of(unit, permission_case, review_api)

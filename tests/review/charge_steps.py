@@ -15,6 +15,7 @@ from services.review.settings import get_settings
 from shared.db import unit_of_work
 from shared.messages import AllegedSubject, ReportedEvidence
 from tests.factories import SeededMember, report_received
+from tests.review.steps import clear_for_notice
 
 SCREENSHOT = ReportedEvidence(
     kind="screenshot",
@@ -98,6 +99,7 @@ async def serve_notice(
             f"/v1/cases/{case_id}/screen", json=SCREEN, headers=member.headers
         )
         assert screened.status_code in (200, 409), screened.text
+    await clear_for_notice(review_api, f"/v1/cases/{case_id}", member.headers)
     return await review_api.post(
         f"/v1/cases/{case_id}/notice", json=body or {}, headers=member.headers
     )

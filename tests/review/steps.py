@@ -37,15 +37,104 @@ SCREEN = screen_body()
 NOTICE = {"allegations": "Rule 22."}
 REPLY = {"statement": "My reply."}
 HEARING = {"waived": True, "reason": "The employee asked for no hearing."}
-VIOLATION = {"finding": "violation", "rules_cited": ["CR1964-22"], "reasons": "Embarrassing."}
-# The steps in order, each with the state it leaves the case in.
-PROCEDURE: tuple[tuple[str, dict[str, Any], str], ...] = (
+PENALTY = "ED2020-CENSURE"
+
+
+def findings_on(
+    charges: list[dict[str, Any]], *, finding: str = "violation", reasons: str = "Embarrassing."
+) -> dict[str, Any]:
+    """A determination on these standing charges (as the case's page lists them): each proved
+    on all its evidence with the censure recommended (`violation`), or each not proved
+    (`cleared`)."""
+    proved = finding == "violation"
+    return {
+        "reasons": reasons,
+        "charges": [
+            {
+                "charge_id": charge["id"],
+                "finding": "proved" if proved else "not_proved",
+                "reasons": f"Charge {charge['number']} {'is' if proved else 'is not'} made out.",
+                "evidence_relied_on": charge["evidence"] if proved else [],
+            }
+            for charge in charges
+            if charge["withdrawn_at"] is None
+        ],
+        **({"recommended_penalty": PENALTY} if proved else {}),
+    }
+
+
+async def determination_body(
+    http: httpx.AsyncClient,
+    case_url: str,
+    headers: dict[str, str],
+    *,
+    finding: str = "violation",
+    reasons: str = "Embarrassing.",
+) -> dict[str, Any]:
+    """`findings_on` the standing charges of the case at `case_url`, read as its member."""
+    response = await http.get(case_url, headers=headers)
+    assert response.status_code == 200, response.text
+    return findings_on(response.json()["charges"], finding=finding, reasons=reasons)
+
+
+async def determine(
+    review_api: httpx.AsyncClient,
+    case_id: uuid.UUID,
+    member: SeededMember,
+    *,
+    finding: str = "violation",
+    reasons: str = "Embarrassing.",
+) -> httpx.Response:
+    """Record a determination with a finding on every standing charge (`findings_on`)."""
+    body = await determination_body(
+        review_api, f"/v1/cases/{case_id}", member.headers, finding=finding, reasons=reasons
+    )
+    return await act(review_api, case_id, "determination", member, body)
+
+
+# The steps in order, each with the state it leaves the case in; the determination's body
+# (None) is made from the case's charges when it is taken.
+PROCEDURE: tuple[tuple[str, dict[str, Any] | None, str], ...] = (
     ("screen", SCREEN, "in_review"),
     ("notice", NOTICE, "notice_issued"),
     ("reply", REPLY, "reply_received"),
     ("hearing", HEARING, "hearing_concluded"),
-    ("determination", VIOLATION, "determined"),
+    ("determination", None, "determined"),
 )
+
+
+def clearances_for(case: dict[str, Any]) -> dict[str, Any] | None:
+    """The clearance for disclosure of every item the case's standing charges rely on that is
+    not yet cleared (as the case's page lists them), each confirmed free of identifying details
+    and its snapshot reviewed; None when there is nothing to clear."""
+    relied_on = {
+        number
+        for charge in case["charges"]
+        if charge["withdrawn_at"] is None
+        for number in charge["evidence"]
+    }
+    items = [
+        {
+            "number": item["number"],
+            "decision": "no_identifying_details",
+            **({"snapshot_reviewed": True} if item["snapshot_file_id"] else {}),
+        }
+        for item in case["evidence"]
+        if item["number"] in relied_on and item["disclosure"] != "cleared"
+    ]
+    return {"items": items} if items else None
+
+
+async def clear_for_notice(http: httpx.AsyncClient, case_url: str, headers: dict[str, str]) -> None:
+    """What a member does before serving the notice: clear for disclosure each item the
+    charges rely on. Best effort: whoever may not (another member, the chair, a case past its
+    notice) is refused here and then by the notice itself, which the test checks."""
+    read = await http.get(case_url, headers=headers)
+    if read.status_code != 200:
+        return
+    body = clearances_for(read.json())
+    if body is not None:
+        await http.post(f"{case_url}/evidence/clearances", json=body, headers=headers)
 
 
 async def act(
@@ -55,6 +144,10 @@ async def act(
     member: SeededMember,
     body: dict[str, Any] | None = None,
 ) -> httpx.Response:
+    """Take a step as `member`; the notice as a member serves it, the evidence its charges
+    rely on cleared for disclosure first (`clear_for_notice`)."""
+    if step == "notice":
+        await clear_for_notice(review_api, f"/v1/cases/{case_id}", member.headers)
     return await review_api.post(f"/v1/cases/{case_id}/{step}", json=body, headers=member.headers)
 
 
@@ -82,7 +175,10 @@ async def take_case_to(
 ) -> dict[str, Any]:
     """Take the steps of the procedure until the case is in `state`; returns the case."""
     for step, body, reached in PROCEDURE:
-        response = await act(review_api, case_id, step, member, body)
+        if body is None:
+            response = await determine(review_api, case_id, member)
+        else:
+            response = await act(review_api, case_id, step, member, body)
         assert response.status_code == 200, (step, response.text)
         if reached == state:
             case: dict[str, Any] = response.json()

@@ -16,10 +16,11 @@ from tests.review.steps import (
     NOTICE,
     REPLY,
     SCREEN,
-    VIOLATION,
     act,
     assigned_case,
     assignee_of,
+    determination_body,
+    determine,
     screen_to_proceed,
 )
 
@@ -53,10 +54,11 @@ async def test_steps_out_of_order_are_refused_with_409_and_change_nothing(
 ) -> None:
     unit, case_id, member = await assigned_case(review_api, sessionmaker)
 
+    violation = await determination_body(review_api, f"/v1/cases/{case_id}", member.headers)
     for step, body in (
         ("reply", REPLY),
         ("hearing", HEARING),
-        ("determination", VIOLATION),
+        ("determination", violation),
         ("countersign", None),
     ):
         actor = unit.chair if step == "countersign" else member
@@ -90,9 +92,9 @@ async def test_the_chair_cannot_act_for_the_assignee_and_members_cannot_counters
         ("notice", NOTICE),
         ("reply", REPLY),
         ("hearing", HEARING),
-        ("determination", VIOLATION),
     ):
         assert (await act(review_api, case_id, step, member, body)).status_code == 200
+    assert (await determine(review_api, case_id, member)).status_code == 200
     refused = await act(review_api, case_id, "countersign", member)
     assert refused.status_code == 403 and refused.json()["code"] == "not-chair"
     assert (await act(review_api, case_id, "countersign", unit.chair)).status_code == 200
@@ -100,9 +102,11 @@ async def test_the_chair_cannot_act_for_the_assignee_and_members_cannot_counters
     assert again.status_code == 409
 
 
-async def test_a_finding_may_cite_only_alleged_rules(
+async def test_a_determination_must_find_on_each_charge(
     review_api: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
+    """The old whole-case form (a finding and the rules cited, no finding per charge) is
+    refused, and so is any body that is not a finding on each charge; nothing is recorded."""
     unit, case_id, member = await assigned_case(review_api, sessionmaker)
     for step, body in (
         ("screen", SCREEN),
@@ -111,17 +115,18 @@ async def test_a_finding_may_cite_only_alleged_rules(
         ("hearing", HEARING),
     ):
         assert (await act(review_api, case_id, step, member, body)).status_code == 200
+    violation = await determination_body(review_api, f"/v1/cases/{case_id}", member.headers)
 
-    response = await act(
-        review_api, case_id, "determination", member, {**VIOLATION, "rules_cited": ["CR1964-18"]}
-    )
+    whole_case = {"finding": "violation", "rules_cited": ["CR1964-22"], "reasons": "Embarrassing."}
+    response = await act(review_api, case_id, "determination", member, whole_case)
     assert response.status_code == 422
-    assert response.json()["errors"][0]["field"] == "rules_cited.0"
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert {"charges", "rules_cited"} <= {error["field"] for error in response.json()["errors"]}
     for bad, field in (
-        ({**VIOLATION, "finding": "guilty"}, "finding"),
-        ({**VIOLATION, "rules_cited": []}, "rules_cited"),
-        ({"finding": "violation", "rules_cited": ["CR1964-22"]}, "reasons"),
-        ({**VIOLATION, "countersigned_by": str(uuid.uuid4())}, "countersigned_by"),
+        ({**violation, "finding": "guilty"}, "finding"),
+        ({**violation, "charges": []}, "charges"),
+        ({key: value for key, value in violation.items() if key != "reasons"}, "reasons"),
+        ({**violation, "countersigned_by": str(uuid.uuid4())}, "countersigned_by"),
     ):
         response = await act(review_api, case_id, "determination", member, bad)
         assert response.status_code == 422
@@ -141,12 +146,8 @@ async def test_a_cleared_finding_is_final_without_countersignature(
         ("hearing", HEARING),
     ):
         assert (await act(review_api, case_id, step, member, body)).status_code == 200
-    cleared = await act(
-        review_api,
-        case_id,
-        "determination",
-        member,
-        {**VIOLATION, "finding": "cleared", "reasons": "Not his post."},
+    cleared = await determine(
+        review_api, case_id, member, finding="cleared", reasons="Not his post."
     )
     assert cleared.json()["determination"]["final"] is True
 

@@ -19,10 +19,10 @@ from shared.db import unit_of_work, utcnow
 from shared.messages import RecordCreated
 from tests.review.appeal_steps import add_unit_member, recorded_violation_case
 from tests.review.steps import (
-    act,
     announced_statuses,
     assigned_case,
     case_row,
+    determine,
     execute,
     take_case_to,
     worker_ctx,
@@ -140,12 +140,8 @@ async def test_a_cleared_finding_closes_as_soon_as_it_is_recorded(
 ) -> None:
     _, case_id, investigator = await assigned_case(review_api, sessionmaker)
     await take_case_to(review_api, case_id, investigator, "hearing_concluded")
-    cleared = await act(
-        review_api,
-        case_id,
-        "determination",
-        investigator,
-        {"finding": "cleared", "rules_cited": ["CR1964-22"], "reasons": "Not the employee's."},
+    cleared = await determine(
+        review_api, case_id, investigator, finding="cleared", reasons="Not the employee's."
     )
     assert cleared.status_code == 200, cleared.text
     await record_created(sessionmaker, case_id, "cleared_finding")

@@ -22,11 +22,11 @@ from tests.factories import SeededUnit, create_unit_with_members, open_report_ca
 from tests.review.steps import (
     HEARING,
     REPLY,
-    VIOLATION,
     act,
     announced_statuses,
     assignee_of,
     case_row,
+    determine,
     execute,
     read_case,
     take_case_to,
@@ -114,7 +114,7 @@ async def test_a_reply_window_lapses_once_its_date_has_passed_without_a_reply(
     late = await act(review_api, overdue, "reply", member, REPLY)
     assert late.status_code == 409
     assert (await act(review_api, overdue, "hearing", member, HEARING)).status_code == 200
-    assert (await act(review_api, overdue, "determination", member, VIOLATION)).status_code == 200
+    assert (await determine(review_api, overdue, member)).status_code == 200
 
 
 async def test_a_lapse_is_announced_to_the_portal(

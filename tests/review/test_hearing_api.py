@@ -15,10 +15,10 @@ from tests.review.steps import (
     HEARING,
     NOTICE,
     REPLY,
-    VIOLATION,
     act,
     assigned_case,
     assignee_of,
+    determine,
     read_case,
     screen_to_proceed,
     take_case_to,
@@ -43,7 +43,7 @@ async def test_the_determination_waits_for_a_hearing_held_or_waived(
     unit, case_id, member = await assigned_case(review_api, sessionmaker)
     await take_case_to(review_api, case_id, member, "reply_received")
 
-    early = await act(review_api, case_id, "determination", member, VIOLATION)
+    early = await determine(review_api, case_id, member)
     assert early.status_code == 409
     assert "hearing held or waived" in early.json()["detail"]
 
@@ -57,7 +57,7 @@ async def test_the_determination_waits_for_a_hearing_held_or_waived(
     assert case["hearing"]["recorded_by"] == str(member.id)
     assert case["history"][-1]["from_state"] == "reply_received"
     assert "hearing held on" in case["history"][-1]["reason"]
-    determined = await act(review_api, case_id, "determination", member, VIOLATION)
+    determined = await determine(review_api, case_id, member)
     assert determined.status_code == 200, determined.text
     assert determined.json()["hearing"]["outcome"] == "held"
 

@@ -37,6 +37,8 @@ from tests.review.steps import (
     act,
     announced_statuses,
     assignee_of,
+    determination_body,
+    determine,
     read_case,
     screen_to_proceed,
 )
@@ -47,7 +49,7 @@ pytestmark = pytest.mark.usefixtures("catalogue")
 RULE = "CR1964-22"
 ON_RECORD = "notice-and-reply-on-record"
 CHECKED = {"checked": "Show-cause notice of 3 Nov and the employee's written reply of 6 Nov."}
-CONFIRMED = {"finding": "violation", "rules_cited": [RULE], "reasons": "Confirmed on the record."}
+CONFIRMED = "Confirmed on the record."
 
 
 def violator_row(institution: str, **overrides: Any) -> ViolatorListEntryReceived:
@@ -262,7 +264,7 @@ async def test_without_the_record_the_procedure_is_the_usual_one(
     case_id = await opened_case(sessionmaker, queue, row)
     member = await assignee_of(unit, case_id, review_api)
 
-    early = await act(review_api, case_id, "determination", member, CONFIRMED)
+    early = await determine(review_api, case_id, member, reasons=CONFIRMED)
     assert early.status_code == 409 and early.json()["code"] == "illegal-transition"
     assert "a notice must have been served" in early.json()["detail"]
     # The institution's row does not say its record shows notice and reply: no shortcut.
@@ -274,15 +276,15 @@ async def test_without_the_record_the_procedure_is_the_usual_one(
     notice = {"allegations": f"{institution} finding {row.institution_finding_ref}: {row.finding}"}
     await screen_to_proceed(review_api, case_id, member)
     assert (await act(review_api, case_id, "notice", member, notice)).status_code == 200
-    ungated = await act(review_api, case_id, "determination", member, CONFIRMED)
+    ungated = await determine(review_api, case_id, member, reasons=CONFIRMED)
     assert ungated.status_code == 409 and "reply" in ungated.json()["detail"]
     assert (await act(review_api, case_id, "reply", member, REPLY)).status_code == 200
     late_shortcut = await act(review_api, case_id, ON_RECORD, member, CHECKED)
     assert late_shortcut.status_code == 409
-    unheard = await act(review_api, case_id, "determination", member, CONFIRMED)
+    unheard = await determine(review_api, case_id, member, reasons=CONFIRMED)
     assert unheard.status_code == 409 and "hearing held or waived" in unheard.json()["detail"]
     assert (await act(review_api, case_id, "hearing", member, HEARING)).status_code == 200
-    determined = await act(review_api, case_id, "determination", member, CONFIRMED)
+    determined = await determine(review_api, case_id, member, reasons=CONFIRMED)
     assert determined.status_code == 200, determined.text
     assert await staged_determinations(sessionmaker, case_id) == []
     countersigned = await act(review_api, case_id, "countersign", unit.chair)
@@ -318,7 +320,10 @@ async def test_with_the_record_the_member_goes_to_the_hearing_without_a_notice(
     colleague = next(m for m in unit.members if m != member)
 
     # The record is not accepted by itself: the hearing and the determination still wait.
-    for step, body in (("hearing", HEARING), ("determination", CONFIRMED)):
+    confirmed = await determination_body(
+        review_api, f"/v1/cases/{case_id}", member.headers, reasons=CONFIRMED
+    )
+    for step, body in (("hearing", HEARING), ("determination", confirmed)):
         refused = await act(review_api, case_id, step, member, body)
         assert refused.status_code == 409, (step, refused.text)
     # Bad acceptances: no account of what was checked, a blank one, an unknown field; someone
@@ -364,7 +369,7 @@ async def test_with_the_record_the_member_goes_to_the_hearing_without_a_notice(
     assert "institution's record" in too_early.json()["errors"][0]["message"]
     heard = await act(review_api, case_id, "hearing", member, held)
     assert heard.status_code == 200, heard.text
-    determined = await act(review_api, case_id, "determination", member, CONFIRMED)
+    determined = await determine(review_api, case_id, member, reasons=CONFIRMED)
     assert determined.status_code == 200, determined.text
     countersigned = await act(review_api, case_id, "countersign", unit.chair)
     assert countersigned.status_code == 200, countersigned.text

@@ -19,11 +19,11 @@ from tests.review.steps import (
     HEARING,
     NOTICE,
     REPLY,
-    VIOLATION,
     act,
     announced_statuses,
     assignee_of,
     case_row,
+    findings_on,
 )
 
 pytestmark = pytest.mark.usefixtures("catalogue")
@@ -254,7 +254,12 @@ async def test_due_process_steps_refuse_a_permission_case_and_decisions_a_report
         ("notice", NOTICE),
         ("reply", REPLY),
         ("hearing", HEARING),
-        ("determination", VIOLATION),
+        (
+            "determination",
+            findings_on(
+                [{"id": str(uuid.uuid4()), "number": 1, "evidence": [1], "withdrawn_at": None}]
+            ),
+        ),
         ("dismissal", {"reasons": "Nothing to answer."}),
     ):
         response = await act(review_api, case_id, step, member, body)

@@ -76,3 +76,17 @@ class NoticeHistoryEvent(IntakeBase):
     event: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(Text)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PendingNoticeUpdate(IntakeBase):
+    """An update of a notice that arrived before the notice itself (the queue does not keep
+    their order): kept until notice.served comes in, then applied in order and removed. Keyed
+    by the update's message id, so a redelivery never keeps it twice."""
+
+    __tablename__ = "pending_notice_update"
+
+    message_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    # The notice.updated payload, whole.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -13,7 +13,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.clients.models import ClientCredential
@@ -21,7 +22,12 @@ from services.intake.evidence.custody import append_custody_line
 from services.intake.evidence.models import EvidenceFile
 from services.intake.evidence.service import client_actor
 from services.intake.notices.errors import NoticeAnswered, NoticeNotFound
-from services.intake.notices.models import NoticeHistoryEvent, NoticeReply, ServedNotice
+from services.intake.notices.models import (
+    NoticeHistoryEvent,
+    NoticeReply,
+    PendingNoticeUpdate,
+    ServedNotice,
+)
 from services.intake.notices.schemas import ReplyCreate
 from shared.db import utcnow
 from shared.errors import FieldProblem, InvalidInput
@@ -41,8 +47,15 @@ from shared.outbox import stage_message
 ANSWERED = frozenset({"reply_submitted", "reply_received"})
 
 
-def note(session: AsyncSession, notice: ServedNotice, *, event: str, detail: str) -> None:
-    now = utcnow()
+def note(
+    session: AsyncSession,
+    notice: ServedNotice,
+    *,
+    event: str,
+    detail: str,
+    at: datetime | None = None,
+) -> None:
+    now = at or utcnow()
     session.add(
         NoticeHistoryEvent(notice_id=notice.id, event=event, detail=detail, occurred_at=now)
     )
@@ -52,7 +65,18 @@ def note(session: AsyncSession, notice: ServedNotice, *, event: str, detail: str
 # --- from review ----------------------------------------------------------------------------
 
 
+async def serialise_notice(session: AsyncSession, *, case_id: uuid.UUID) -> None:
+    """Hold, until the transaction ends, the lock of one case's notice: a notice and an update
+    of it handled at once by two workers never miss each other."""
+    await session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtextextended(f"intake-notice:{case_id}", 0)))
+    )
+
+
 async def keep_served_notice(session: AsyncSession, *, served: NoticeServed) -> None:
+    """Keep the notice for the portal, then apply, in the order they happened, the updates of
+    it that arrived first."""
+    await serialise_notice(session, case_id=served.case_id)
     if await session.scalar(select(ServedNotice.id).where(ServedNotice.case_id == served.case_id)):
         return
     notice = ServedNotice(
@@ -70,7 +94,28 @@ async def keep_served_notice(session: AsyncSession, *, served: NoticeServed) -> 
     )
     session.add(notice)
     await session.flush()
-    note(session, notice, event="served", detail=f"reply due on {served.reply_due_on}")
+    note(
+        session,
+        notice,
+        event="served",
+        detail=f"reply due on {served.reply_due_on}",
+        at=served.served_at,
+    )
+    await session.flush()
+    early = (
+        await session.scalars(
+            select(PendingNoticeUpdate)
+            .where(PendingNoticeUpdate.case_id == served.case_id)
+            .order_by(PendingNoticeUpdate.occurred_at, PendingNoticeUpdate.message_id)
+        )
+    ).all()
+    for pending in early:
+        await _update_notice(
+            session, notice=notice, update=NoticeUpdated.model_validate(pending.payload)
+        )
+    await session.execute(
+        delete(PendingNoticeUpdate).where(PendingNoticeUpdate.case_id == served.case_id)
+    )
     await session.flush()
 
 
@@ -97,10 +142,31 @@ ANSWER_STATUS = {
 }
 
 
-async def apply_notice_update(session: AsyncSession, *, update: NoticeUpdated) -> None:
+async def apply_notice_update(
+    session: AsyncSession, *, update: NoticeUpdated, message_id: uuid.UUID
+) -> None:
+    """Apply the update to its notice; one that comes before its notice is kept until the
+    notice arrives (keep_served_notice applies it then), so either order ends the same."""
+    await serialise_notice(session, case_id=update.case_id)
     notice = await _notice_of_case(session, update.case_id)
     if notice is None:
+        await session.execute(
+            insert(PendingNoticeUpdate)
+            .values(
+                message_id=message_id,
+                case_id=update.case_id,
+                payload=update.model_dump(mode="json"),
+                occurred_at=update.occurred_at,
+            )
+            .on_conflict_do_nothing(index_elements=[PendingNoticeUpdate.message_id])
+        )
         return
+    await _update_notice(session, notice=notice, update=update)
+
+
+async def _update_notice(
+    session: AsyncSession, *, notice: ServedNotice, update: NoticeUpdated
+) -> None:
     notice.reply_due_on = update.reply_due_on
     if update.event.startswith("extension_"):
         # More time matters only while the notice still waits for the reply.
@@ -118,7 +184,7 @@ async def apply_notice_update(session: AsyncSession, *, update: NoticeUpdated) -
             answer.status = ANSWER_STATUS[update.event]
             answer.outcome = update.detail
             answer.decided_at = update.occurred_at
-    note(session, notice, event=update.event, detail=update.detail)
+    note(session, notice, event=update.event, detail=update.detail, at=update.occurred_at)
     await session.flush()
 
 

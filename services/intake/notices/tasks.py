@@ -1,5 +1,5 @@
 """intake's handlers for notices: a served notice is kept for the portal; review's updates move
-its status."""
+its status, whichever of the two the queue hands over first."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ async def keep_notice(session: AsyncSession, served: NoticeServed, envelope: Env
 
 
 async def update_notice(session: AsyncSession, update: NoticeUpdated, envelope: Envelope) -> None:
-    await apply_notice_update(session, update=update)
+    await apply_notice_update(session, update=update, message_id=envelope.message_id)
 
 
 on_notice_served = MessageHandler(NoticeServed, keep_notice)

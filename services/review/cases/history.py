@@ -32,14 +32,18 @@ async def move_case(
     reason: str,
     at: datetime | None = None,
     on_institutions_record: bool = False,
+    leaving_confidential_channel: bool = False,
 ) -> None:
     """Move the case and write the event. `on_institutions_record` takes the confirmation
-    track's move instead of the procedure's (lifecycle.ON_RECORD_TRANSITIONS)."""
+    track's move instead of the procedure's (lifecycle.ON_RECORD_TRANSITIONS), and
+    `leaving_confidential_channel` the chair's way out of the channel
+    (lifecycle.CONFIDENTIAL_EXITS)."""
     check_transition(
         CaseState(case.state),
         target,
         kind=case.kind,
         on_institutions_record=on_institutions_record,
+        leaving_confidential_channel=leaving_confidential_channel,
     )
     now = at or utcnow()
     session.add(

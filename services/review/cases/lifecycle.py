@@ -99,6 +99,20 @@ ON_RECORD_GATE = (
     "review must have begun with no notice served, and the institution's record must show that "
     "the employee was given notice and replied"
 )
+# The way out of the confidential channel: the chair of the case's unit closes it with a recorded
+# outcome (services/review/screening/channel.py): referred to the competent protected-disclosure
+# authority (closed), dismissed with reasons, or returned to the normal track after re-screening
+# (back in review, before any notice). Like the confirmation track's move, these are open only
+# when asked for explicitly: no ordinary step takes a case out of the channel.
+CONFIDENTIAL_EXITS: dict[CaseState, frozenset[CaseState]] = {
+    CaseState.CONFIDENTIAL_CHANNEL: frozenset(
+        {CaseState.CLOSED, CaseState.DISMISSED, CaseState.IN_REVIEW}
+    ),
+}
+CONFIDENTIAL_EXIT_GATE = (
+    "the case must be in the confidential channel, which only its unit's chair closes, with a "
+    "recorded outcome"
+)
 # A permission request is decided, not tried: no notice, reply or hearing. Its decision moves
 # it from review to 'determined'; registry's record then moves it on as for any case.
 PERMISSION_TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
@@ -131,12 +145,16 @@ def can_transition(
     *,
     kind: str = "report",
     on_institutions_record: bool = False,
+    leaving_confidential_channel: bool = False,
 ) -> bool:
     """Whether the case's life cycle (by its kind) allows this move; with
     `on_institutions_record`, whether the confirmation track's move on the institution's record
-    of notice and reply allows it."""
+    of notice and reply allows it; with `leaving_confidential_channel`, whether the chair's
+    way out of the confidential channel does."""
     if on_institutions_record:
         return target in ON_RECORD_TRANSITIONS.get(current, frozenset())
+    if leaving_confidential_channel:
+        return kind != "permission" and target in CONFIDENTIAL_EXITS.get(current, frozenset())
     transitions, _ = LIFE_CYCLES.get(kind, (TRANSITIONS, GATES))
     return target in transitions[current]
 
@@ -152,10 +170,20 @@ def check_transition(
     *,
     kind: str = "report",
     on_institutions_record: bool = False,
+    leaving_confidential_channel: bool = False,
 ) -> None:
     if not can_transition(
-        current, target, kind=kind, on_institutions_record=on_institutions_record
+        current,
+        target,
+        kind=kind,
+        on_institutions_record=on_institutions_record,
+        leaving_confidential_channel=leaving_confidential_channel,
     ):
         _, gates = LIFE_CYCLES.get(kind, (TRANSITIONS, GATES))
-        gate = ON_RECORD_GATE if on_institutions_record else gates[target]
+        if on_institutions_record:
+            gate = ON_RECORD_GATE
+        elif leaving_confidential_channel:
+            gate = CONFIDENTIAL_EXIT_GATE
+        else:
+            gate = gates[target]
         raise IllegalTransition(f"A case in state '{current}' cannot move to '{target}': {gate}.")

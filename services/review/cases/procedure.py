@@ -277,7 +277,6 @@ async def record_determination(
         session,
         case=case,
         finding=determination_in.finding,
-        rules_cited=determination_in.rules_cited,
         charges=determination_in.charges,
         recommended_penalty=determination_in.recommended_penalty,
     )

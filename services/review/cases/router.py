@@ -27,7 +27,7 @@ from services.review.cases.schemas import (
 )
 from services.review.charges.errors import NoCharges
 from services.review.charges.notice import notice_read
-from services.review.charges.schemas import ChargeFindingRead, ChargeRead, EvidenceItemRead
+from services.review.charges.schemas import CaseEvidenceRead, ChargeFindingRead, ChargeRead
 from services.review.institutional_findings.schemas import InstitutionalFindingRead
 from services.review.institutional_findings.service import finding_of
 from services.review.notices.service import deliver_notice, due_process_of
@@ -95,7 +95,7 @@ async def read_case(session: DbSession, case: Case) -> CaseRead:
         content_url=case.content_url,
         posted_at=case.posted_at,
         evidence_count=case.evidence_count,
-        evidence=[EvidenceItemRead.model_validate(item) for item in record.evidence],
+        evidence=[CaseEvidenceRead.model_validate(item) for item in record.evidence],
         charges=[ChargeRead.model_validate(charge) for charge in record.charges],
         notice=notice_read(notice) if notice else None,
         hearing=HearingRead.model_validate(hearing) if hearing else None,

@@ -9,10 +9,10 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from services.review.charges.schemas import (
+    CaseEvidenceRead,
     ChargeFindingCreate,
     ChargeFindingRead,
     ChargeRead,
-    EvidenceItemRead,
     NoticeRead,
 )
 from services.review.institutional_findings.schemas import InstitutionalFindingRead
@@ -41,22 +41,15 @@ class ReplyCreate(StrictInput):
 
 class DeterminationCreate(StrictInput):
     """A finding per charge (`charges`: every standing charge, proved or not proved, with
-    reasons and the evidence relied on) and, when any is proved, the `recommended_penalty`; the
-    case's finding follows from them. The whole-case form (`finding` and `rules_cited` without
-    `charges`) is kept for callers that predate charges."""
+    reasons and the evidence relied on) and, when any is proved, the `recommended_penalty` from
+    the penalties catalogue; the case's finding and the rules it cites follow from them."""
 
     finding: Literal["violation", "cleared"] | None = Field(
-        default=None, description="Follows from the charges' findings; required without them"
-    )
-    rules_cited: list[RuleCode] | None = Field(
-        default=None,
-        min_length=1,
-        max_length=10,
-        description="Whole-case form only: the charged rules the finding rests on",
+        default=None, description="Follows from the charges' findings; if sent, it must agree"
     )
     reasons: Statement
-    charges: list[ChargeFindingCreate] | None = Field(
-        default=None, min_length=1, max_length=30, description="One finding per standing charge"
+    charges: list[ChargeFindingCreate] = Field(
+        min_length=1, max_length=30, description="One finding per standing charge"
     )
     recommended_penalty: RuleCode | None = Field(
         default=None,
@@ -111,7 +104,9 @@ class DeterminationRead(BaseModel):
     rules_cited: list[str]
     reasons: str
     charges: list[ChargeFindingRead] = Field(
-        default_factory=list, description="The finding on each charge (none in the whole-case form)"
+        default_factory=list,
+        description="The finding on each charge (none on a determination recorded before "
+        "findings per charge were required)",
     )
     recommended_penalty: str | None = None
     recorded_by: uuid.UUID
@@ -156,8 +151,10 @@ class CaseRead(CaseSummary, DueProcessRead):
     content_url: str | None
     posted_at: datetime | None
     evidence_count: int
-    evidence: list[EvidenceItemRead] = Field(
-        default_factory=list, description="The case's evidence items, by number"
+    evidence: list[CaseEvidenceRead] = Field(
+        default_factory=list,
+        description="The case's evidence items, by number, each with its clearance for "
+        "disclosure to the employee",
     )
     charges: list[ChargeRead] = Field(
         default_factory=list, description="Every charge, withdrawn ones marked"

@@ -23,3 +23,18 @@ class NoCharges(Conflict):
 class NoNotice(Conflict):
     code = "no-notice"
     title = "No notice has been served on this case"
+
+
+class DisclosureClosed(Conflict):
+    code = "evidence-disclosure-closed"
+    title = "Evidence is cleared for disclosure only before the notice is served"
+
+
+class EvidenceReliedOn(Conflict):
+    code = "evidence-relied-on"
+    title = "An item a charge relies on cannot be withheld from the employee"
+
+
+class EvidenceNotCleared(Conflict):
+    code = "evidence-not-cleared"
+    title = "Every item the charges rely on must be cleared for disclosure before the notice"

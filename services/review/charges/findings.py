@@ -1,10 +1,8 @@
 """Weighing a determination against the case's charges: a finding (proved or not proved) and
 reasons for every standing charge, each resting only on that charge's own evidence, and a
 recommended penalty from the catalogue whenever a charge is proved. The case's finding follows:
-a violation when any charge is proved, cleared otherwise.
-
-The whole-case form (`finding` and `rules_cited`, no finding per charge) is still accepted from
-callers that predate charges; it records no finding per charge and cites only charged rules.
+a violation when any charge is proved, cleared otherwise, and the rules it cites are the proved
+charges' (or, cleared, the charges').
 """
 
 from __future__ import annotations
@@ -116,42 +114,10 @@ async def weigh_determination(
     *,
     case: Case,
     finding: Finding | None,
-    rules_cited: list[str] | None,
-    charges: list[ChargeFindingCreate] | None,
+    charges: list[ChargeFindingCreate],
     recommended_penalty: str | None,
 ) -> Verdict:
     standing = await standing_charges(session, case=case)
-    problems: list[FieldProblem] = []
-    if charges is None:
-        if finding is None:
-            problems.append(
-                FieldProblem(field="finding", message="required, or give `charges` instead")
-            )
-        if rules_cited is None:
-            problems.append(
-                FieldProblem(field="rules_cited", message="required, or give `charges` instead")
-            )
-        charged = [charge.rule for charge in standing] or case.rules_alleged
-        problems += [
-            FieldProblem(
-                field=f"rules_cited.{index}", message=f"'{code}' is not charged in this case"
-            )
-            for index, code in enumerate(rules_cited or [])
-            if code not in charged
-        ]
-        if recommended_penalty is not None:
-            problems += await penalty_problems(
-                session, penalty=recommended_penalty, any_proved=finding == "violation"
-            )
-        if problems or finding is None or rules_cited is None:
-            raise InvalidInput(
-                "A finding may cite only rules charged in the case.", errors=problems
-            )
-        return Verdict(
-            finding=finding,
-            rules_cited=list(dict.fromkeys(rules_cited)),
-            recommended_penalty=recommended_penalty,
-        )
     problems = charge_finding_problems(charges, standing=standing)
     proved_ids = {given.charge_id for given in charges if given.finding == "proved"}
     derived: Finding = "violation" if proved_ids else "cleared"
@@ -160,12 +126,6 @@ async def weigh_determination(
             FieldProblem(
                 field="finding",
                 message=f"the charges' findings make it '{derived}': omit it or say so",
-            )
-        )
-    if rules_cited is not None:
-        problems.append(
-            FieldProblem(
-                field="rules_cited", message="follows from the charges found proved: omit it"
             )
         )
     problems += await penalty_problems(
@@ -196,7 +156,7 @@ async def weigh_determination(
 
 async def proved_rules(session: AsyncSession, *, case: Case) -> list[str] | None:
     """The rules of the charges found proved, in charge order; None when the determination
-    recorded no finding per charge (the whole-case form)."""
+    recorded no finding per charge (one recorded before findings per charge were required)."""
     rows = (
         await session.execute(
             select(Charge.rule, ChargeFinding.finding)

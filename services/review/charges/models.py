@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -40,6 +41,18 @@ class CaseEvidence(ReviewBase):
     author_handle: Mapped[str | None] = mapped_column(String(200))
     captured_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     snapshot_file_id: Mapped[uuid.UUID | None] = mapped_column()
+    # Its clearance for disclosure to the employee, by the assigned member before the notice
+    # (services/review/charges/disclosure.py): null while undecided, "cleared" or "withheld".
+    disclosure: Mapped[str | None] = mapped_column(String(16))
+    # "redacted" (a redacted description given), "no_identifying_details" (the text confirmed
+    # free of them) or "withheld".
+    disclosure_basis: Mapped[str | None] = mapped_column(String(32))
+    # The description as the employee will read it: the redacted text, or the original.
+    disclosed_description: Mapped[str | None] = mapped_column(Text)
+    snapshot_reviewed: Mapped[bool | None] = mapped_column(Boolean)
+    disclosure_reason: Mapped[str | None] = mapped_column(Text)
+    disclosure_decided_by: Mapped[uuid.UUID | None] = mapped_column()
+    disclosure_decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Charge(ReviewBase):

@@ -4,8 +4,11 @@ that goes with it. Both are kept on the notice as served, so the record shows ex
 employee was told and shown.
 
 Redaction: the bundle is built only from the case's evidence items, which never hold the
-reporter's identity (review knows the reporter only by an opaque reference, kept on the case
-for conflict checks and never copied here), and only from the items the charges rely on.
+reporter's identity fields (review knows the reporter only by an opaque reference, kept on the
+case for conflict checks and never copied here), and only from the items the charges rely on,
+each in the form the member cleared for disclosure (charges/disclosure.py): the redacted
+description or the text confirmed free of identifying details, the snapshot once reviewed. A
+notice is refused while any such item is not cleared.
 """
 
 from __future__ import annotations
@@ -16,12 +19,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.review.cases.models import Case, Notice
+from services.review.charges.disclosure import disclosed_form, require_cleared
 from services.review.charges.errors import NoCharges, NoNotice
 from services.review.charges.repository import evidence_of, standing_charges
 from services.review.charges.schemas import (
     AllegationRead,
     DisclosureBundleRead,
-    EvidenceItemRead,
     NoticeRead,
 )
 
@@ -38,11 +41,9 @@ async def generate_notice_content(
             f"charge (POST /v1/cases/{case.id}/charges) before serving the notice."
         )
     relied_on = {number for charge in charges for number in charge.evidence}
-    items = [
-        EvidenceItemRead.model_validate(item)
-        for item in await evidence_of(session, case=case)
-        if item.number in relied_on
-    ]
+    evidence = await evidence_of(session, case=case)
+    require_cleared(evidence, relied_on=relied_on, case=case)
+    items = [disclosed_form(item) for item in evidence if item.number in relied_on]
     allegations = [
         AllegationRead(
             charge_id=charge.id,

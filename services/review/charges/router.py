@@ -1,5 +1,6 @@
 """Charge endpoints: the case's charges, which its assigned member adds, amends or withdraws
-before the notice is served, and the disclosure bundle served with the notice."""
+before the notice is served, the clearance of its evidence for disclosure, and the disclosure
+bundle served with the notice."""
 
 from __future__ import annotations
 
@@ -10,15 +11,23 @@ from fastapi import APIRouter
 from services.review.cases.errors import CaseNotFound, NotAssignee
 from services.review.cases.router import MemberCase
 from services.review.charges import notice, service
-from services.review.charges.errors import ChargeNotFound, ChargesFrozen, NoNotice
+from services.review.charges.errors import (
+    ChargeNotFound,
+    ChargesFrozen,
+    DisclosureClosed,
+    EvidenceReliedOn,
+    NoNotice,
+)
 from services.review.charges.repository import charges_of
 from services.review.charges.schemas import (
+    CaseEvidenceRead,
     ChargeAmendment,
     ChargeCreate,
     ChargeList,
     ChargeRead,
     ChargeWithdrawal,
     DisclosureBundleRead,
+    EvidenceClearanceCreate,
 )
 from services.review.units.auth import CurrentMember
 from shared.errors import InvalidInput, Unauthenticated, responses_for
@@ -89,6 +98,37 @@ async def withdraw_charge(
         session, case=case, member=member, charge_id=charge_id, withdrawal=withdrawal
     )
     return ChargeRead.model_validate(charge)
+
+
+@router.post(
+    "/{case_id}/evidence/clearances",
+    response_model=list[CaseEvidenceRead],
+    responses=responses_for(
+        Unauthenticated,
+        NotAssignee,
+        CaseNotFound,
+        DisclosureClosed,
+        EvidenceReliedOn,
+        InvalidInput,
+    ),
+)
+async def clear_evidence(
+    clearance_in: EvidenceClearanceCreate,
+    case: MemberCase,
+    member: CurrentMember,
+    session: DbSession,
+) -> list[CaseEvidenceRead]:
+    """Clear evidence items for disclosure to the employee before the notice (the assigned
+    member): each `redacted` (with the redacted `description`), `no_identifying_details` (its
+    text confirmed free of anything identifying the reporter) or `withheld` (with the
+    `reason`); an item with a snapshot is cleared only with `snapshot_reviewed: true`. An item
+    a charge relies on cannot be withheld (409 `evidence-relied-on`). The notice is refused
+    until every item its charges rely on is cleared, and its bundle carries only the cleared
+    form. Returns every item of the case with its clearance."""
+    items = await service.clear_evidence(
+        session, case=case, member=member, clearance_in=clearance_in
+    )
+    return [CaseEvidenceRead.model_validate(item) for item in items]
 
 
 @router.get(

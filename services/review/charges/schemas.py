@@ -83,6 +83,50 @@ class EvidenceItemRead(BaseModel):
     snapshot_file_id: uuid.UUID | None
 
 
+DisclosureDecision = Literal["redacted", "no_identifying_details", "withheld"]
+
+
+class CaseEvidenceRead(EvidenceItemRead):
+    """An evidence item as the unit sees it on the case's page: the item as reported, and its
+    clearance for disclosure to the employee (what the notice's bundle will carry)."""
+
+    disclosure: Literal["cleared", "withheld"] | None = Field(
+        description="null until the assigned member decides; 'cleared' or 'withheld'"
+    )
+    disclosure_basis: DisclosureDecision | None
+    disclosed_description: str | None = Field(
+        description="The description the employee will read: redacted, or the original"
+    )
+    snapshot_reviewed: bool | None
+    disclosure_reason: str | None
+    disclosure_decided_at: datetime | None
+
+
+class EvidenceClearance(StrictInput):
+    """The member's decision on one evidence item before it goes to the employee: `redacted`
+    (with the redacted `description`), `no_identifying_details` (the item's text confirmed free
+    of anything identifying the reporter), or `withheld` (with the `reason`; no charge may then
+    rely on it). A cleared item with a snapshot needs `snapshot_reviewed: true`."""
+
+    number: int = Field(ge=1, description="The evidence item's number on the case")
+    decision: DisclosureDecision
+    description: Statement | None = Field(
+        default=None, description="redacted only: the description as the employee will read it"
+    )
+    snapshot_reviewed: bool | None = Field(
+        default=None,
+        description="Required (true) to clear an item with a snapshot: the image was reviewed "
+        "and shows nothing identifying the reporter",
+    )
+    reason: Reason | None = Field(
+        default=None, description="Why (required to withhold; optional otherwise)"
+    )
+
+
+class EvidenceClearanceCreate(StrictInput):
+    items: list[EvidenceClearance] = Field(min_length=1, max_length=60)
+
+
 class AllegationRead(BaseModel):
     """One allegation of the notice: one charge, as served."""
 

@@ -1,6 +1,7 @@
 """The assignee's changes to a case's charges before the notice is served: add, amend, withdraw,
-each with its reason on the case's history. Once the notice is served the charges are what it
-alleged, and they are frozen (409 naming the gate)."""
+each with its reason on the case's history; and the clearance of its evidence for disclosure
+(charges/disclosure.py). Once the notice is served the charges are what it alleged, and they
+and the clearances are frozen (409 naming the gate)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,26 @@ from services.review.cases.lifecycle import CaseState
 from services.review.cases.models import Case
 from services.review.cases.procedure import begin_review, require_assignee, require_due_process_case
 from services.review.catalogue.models import RuleReference
-from services.review.charges.errors import ChargeNotFound, ChargesFrozen
-from services.review.charges.models import Charge
+from services.review.charges.disclosure import (
+    DISCLOSURE_GATE,
+    clearance_problems,
+    relied_on_by,
+    withheld_problems,
+)
+from services.review.charges.errors import (
+    ChargeNotFound,
+    ChargesFrozen,
+    DisclosureClosed,
+    EvidenceReliedOn,
+)
+from services.review.charges.models import CaseEvidence, Charge
 from services.review.charges.repository import evidence_of, standing_charges
-from services.review.charges.schemas import ChargeAmendment, ChargeCreate, ChargeWithdrawal
+from services.review.charges.schemas import (
+    ChargeAmendment,
+    ChargeCreate,
+    ChargeWithdrawal,
+    EvidenceClearanceCreate,
+)
 from services.review.units.models import Member
 from shared.db import utcnow
 from shared.errors import FieldProblem, InvalidInput
@@ -36,12 +53,15 @@ async def check_evidence_numbers(
     session: AsyncSession, *, case: Case, numbers: Iterable[int], field: str
 ) -> list[int]:
     """The numbers, in order and once each, if all are evidence items of the case."""
-    held = {item.number for item in await evidence_of(session, case=case)}
+    items = await evidence_of(session, case=case)
+    held = {item.number for item in items}
+    numbers = list(numbers)
     problems = [
         FieldProblem(field=f"{field}.{index}", message=f"the case has no evidence item {number}")
         for index, number in enumerate(numbers)
         if number not in held
     ]
+    problems += withheld_problems(items, numbers=numbers, field=field)
     if problems:
         raise InvalidInput(
             "A charge relies only on the case's own evidence items.", errors=problems
@@ -183,3 +203,76 @@ async def withdraw_charge(
     )
     await session.flush()
     return charge
+
+
+async def clear_evidence(
+    session: AsyncSession,
+    *,
+    case: Case,
+    member: Member,
+    clearance_in: EvidenceClearanceCreate,
+) -> list[CaseEvidence]:
+    """Record the member's decision on each item named; a later decision replaces an earlier
+    one until the notice is served."""
+    require_due_process_case(case)
+    require_assignee(case, member)
+    if charges_frozen(case):
+        raise DisclosureClosed(f"The case is in state '{case.state}': {DISCLOSURE_GATE}.")
+    items = {item.number: item for item in await evidence_of(session, case=case)}
+    problems: list[FieldProblem] = []
+    seen: set[int] = set()
+    for index, given in enumerate(clearance_in.items):
+        at = f"items.{index}"
+        if given.number in seen:
+            problems.append(FieldProblem(field=f"{at}.number", message="named twice"))
+            continue
+        seen.add(given.number)
+        problems += clearance_problems(given, at=at, item=items.get(given.number))
+    if problems:
+        raise InvalidInput(
+            "Each item is redacted, confirmed free of identifying details, or withheld, as "
+            "its fields say.",
+            errors=problems,
+        )
+    standing = await standing_charges(session, case=case)
+    for given in clearance_in.items:
+        relying = relied_on_by(standing, given.number)
+        if given.decision == "withheld" and relying:
+            raise EvidenceReliedOn(
+                f"Evidence item {given.number} is relied on by "
+                + ", ".join(f"charge {c.number} ({c.rule})" for c in relying)
+                + ": what a charge relies on is disclosed to the employee. Amend or withdraw "
+                "the charge first, or clear the item."
+            )
+    now = utcnow()
+    for given in clearance_in.items:
+        item = items[given.number]
+        item.disclosure = "withheld" if given.decision == "withheld" else "cleared"
+        item.disclosure_basis = given.decision
+        item.disclosed_description = (
+            given.description
+            if given.decision == "redacted"
+            else (item.description if given.decision == "no_identifying_details" else None)
+        )
+        item.snapshot_reviewed = given.snapshot_reviewed
+        item.disclosure_reason = given.reason
+        item.disclosure_decided_by = member.id
+        item.disclosure_decided_at = now
+        what = {
+            "redacted": "cleared for disclosure with a redacted description",
+            "no_identifying_details": "cleared for disclosure, its text confirmed free of "
+            "identifying details",
+            "withheld": "withheld from disclosure",
+        }[given.decision]
+        if given.decision != "withheld" and item.snapshot_file_id is not None:
+            what += ", its snapshot reviewed"
+        note_on_case(
+            session,
+            case=case,
+            actor=member,
+            reason=f"evidence item {item.number} {what}"
+            + (f": {given.reason}" if given.reason else ""),
+            at=now,
+        )
+    await session.flush()
+    return [items[number] for number in sorted(items)]

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from services.review.screening.schemas import ScreenRead
+from services.review.screening.schemas import ConfidentialOutcomeRead, ScreenRead
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 
@@ -73,6 +73,10 @@ class DueProcessRead(BaseModel):
 
     permission_check: PermissionCheckRead | None = None
     disclosure_screen: ScreenRead | None = None
+    confidential_outcome: ConfidentialOutcomeRead | None = Field(
+        default=None,
+        description="How the case left the confidential channel, once the chair closed it there",
+    )
     notice_receipt_acknowledged_at: datetime | None = None
     reply: ReplyRead | None = None
     extensions: list[ExtensionRead] = Field(default_factory=list)

@@ -40,7 +40,8 @@ from services.review.notices.schemas import (
     PermissionCheckRead,
     ReplyRead,
 )
-from services.review.screening.models import DisclosureScreen
+from services.review.screening.models import ConfidentialOutcome, DisclosureScreen
+from services.review.screening.schemas import ConfidentialOutcomeRead
 from services.review.screening.service import screen_read
 from services.review.settings import ReviewSettings
 from services.review.triage.models import PermissionCheck
@@ -448,12 +449,14 @@ async def due_process_of(session: AsyncSession, *, case: Case) -> DueProcessRead
     """Triage, the screen, the receipt, the reply with its extras, and the extensions."""
     check = await session.get(PermissionCheck, case.id)
     screen = await session.get(DisclosureScreen, case.id)
+    channel = await session.get(ConfidentialOutcome, case.id)
     delivery = await session.get(NoticeDelivery, case.id)
     reply = await session.get(Reply, case.id)
     detail = await session.get(ReplyDetail, case.id) if reply else None
     return DueProcessRead(
         permission_check=PermissionCheckRead.model_validate(check) if check else None,
         disclosure_screen=screen_read(screen) if screen else None,
+        confidential_outcome=(ConfidentialOutcomeRead.model_validate(channel) if channel else None),
         notice_receipt_acknowledged_at=delivery.receipt_acknowledged_at if delivery else None,
         reply=(
             ReplyRead(

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.review.cases.errors import CaseNotFound, NotAssignee
+from services.review.cases.errors import CaseNotFound, NotAssignee, NotChair
 from services.review.cases.lifecycle import IllegalTransition
-from services.review.cases.router import MemberCase, read_case
+from services.review.cases.router import MemberCase, Settings, read_case
 from services.review.cases.schemas import CaseRead
-from services.review.screening import service
+from services.review.screening import channel, service
 from services.review.screening.errors import ScreenNotFound, ScreenNotOpen
 from services.review.screening.models import DisclosureScreen
-from services.review.screening.schemas import ScreenCreate, ScreenRead
+from services.review.screening.schemas import ConfidentialOutcomeCreate, ScreenCreate, ScreenRead
 from services.review.units.auth import CurrentMember
 from shared.errors import InvalidInput, Unauthenticated, responses_for
 from shared.http import CorrelationIdHeader, DbSession
@@ -57,3 +57,36 @@ async def read_screen(case: MemberCase, session: DbSession) -> ScreenRead:
     if screen is None:
         raise ScreenNotFound(f"Case {case.id} has not been screened yet.")
     return service.screen_read(screen)
+
+
+@router.post(
+    "/{case_id}/confidential-channel/outcome",
+    response_model=CaseRead,
+    responses=responses_for(
+        Unauthenticated, NotChair, CaseNotFound, IllegalTransition, InvalidInput
+    ),
+)
+async def close_confidential_channel(
+    outcome_in: ConfidentialOutcomeCreate,
+    case: MemberCase,
+    member: CurrentMember,
+    session: DbSession,
+    settings: Settings,
+    correlation_id: CorrelationIdHeader,
+) -> CaseRead:
+    """The chair of the case's unit takes a case out of the confidential channel, with
+    `reasons` and one of three outcomes: `referred` to the competent protected-disclosure
+    authority (`authority`, `reference`; the case closes), `returned` to the normal track after
+    re-screening (`rescreen`: the four questions answered afresh, each with a note; the case is
+    back in review with its member, or a colleague if that member may no longer hold it, and
+    a notice may follow), or `dismissed`. Only from the
+    channel (409 naming the gate otherwise); the portal sees only closed or dismissed."""
+    await channel.close_confidential_channel(
+        session,
+        case=case,
+        chair=member,
+        outcome_in=outcome_in,
+        settings=settings,
+        correlation_id=correlation_id,
+    )
+    return await read_case(session, case)

@@ -46,3 +46,52 @@ class ScreenRead(BaseModel):
     reasons: str | None
     screened_by: uuid.UUID
     screened_at: datetime
+
+
+ConfidentialOutcomeValue = Literal["referred", "returned", "dismissed"]
+Authority = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class Rescreen(BaseModel):
+    """The chair's fresh answer to each question of the screen, with a note: what returning a
+    case to the normal track rests on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    whistleblowing: ScreenAnswer
+    public_interest: ScreenAnswer
+    private_capacity: ScreenAnswer
+    already_public: ScreenAnswer
+
+
+class ConfidentialOutcomeCreate(BaseModel):
+    """How the chair closes the confidential channel on a case: `referred` to the competent
+    protected-disclosure authority (`authority` and its `reference`), `returned` to the normal
+    track after re-screening (`rescreen`), or `dismissed`; `reasons` always."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: ConfidentialOutcomeValue
+    reasons: Reasons
+    authority: Authority | None = Field(
+        default=None, description="referred only: the competent protected-disclosure authority"
+    )
+    reference: Reference | None = Field(
+        default=None, description="referred only: the authority's (or the referral's) reference"
+    )
+    rescreen: Rescreen | None = Field(
+        default=None, description="returned only: the chair's answers to the screen's questions"
+    )
+
+
+class ConfidentialOutcomeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    outcome: ConfidentialOutcomeValue
+    authority: str | None
+    reference: str | None
+    reasons: str
+    rescreen: Rescreen | None
+    decided_by: uuid.UUID
+    decided_at: datetime
