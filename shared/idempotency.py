@@ -27,9 +27,10 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, DateTime, LargeBinary, SmallInteger, String, text
+from sqlalchemy import CursorResult, DateTime, LargeBinary, SmallInteger, String, TextClause, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -155,6 +156,47 @@ class KeyClaim:
     key: str
 
 
+# The statements are made once per schema: text() and its compilation are not free, and they run
+# on every POST that carries a key.
+
+
+@cache
+def claim_statement(schema: str) -> TextClause:
+    return text(
+        f"INSERT INTO {schema}.idempotency_key AS stored "
+        "(caller_ref, key, request_line, request_fingerprint, created_at, expires_at) "
+        "SELECT :caller_ref, :key, :request_line, :fingerprint, now(), "
+        "now() + make_interval(secs => :lifetime) "
+        "WHERE pg_try_advisory_xact_lock(hashtextextended(:lock_name, 0)) "
+        "ON CONFLICT (caller_ref, key) DO UPDATE SET "
+        "request_line = EXCLUDED.request_line, "
+        "request_fingerprint = EXCLUDED.request_fingerprint, "
+        "response_status = NULL, response_headers = NULL, response_body = NULL, "
+        "created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at "
+        # An expired key is taken over as if it were new; a live one is left alone.
+        "WHERE stored.expires_at <= now() "
+        "RETURNING 1"
+    )
+
+
+@cache
+def stored_answer_statement(schema: str) -> TextClause:
+    return text(
+        "SELECT request_line, request_fingerprint, response_status, response_headers, "
+        f"response_body FROM {schema}.idempotency_key "
+        "WHERE caller_ref = :caller_ref AND key = :key AND expires_at > now()"
+    )
+
+
+@cache
+def record_statement(schema: str) -> TextClause:
+    return text(
+        f"UPDATE {schema}.idempotency_key SET response_status = :status, "
+        "response_headers = CAST(:headers AS JSONB), response_body = :body "
+        "WHERE caller_ref = :caller_ref AND key = :key RETURNING 1"
+    )
+
+
 async def claim_key(
     session: AsyncSession,
     *,
@@ -172,21 +214,7 @@ async def claim_key(
     IdempotentRequestInProgress when another request holds the key right now.
     """
     claimed = await session.execute(
-        text(
-            f"INSERT INTO {schema}.idempotency_key AS stored "
-            "(caller_ref, key, request_line, request_fingerprint, created_at, expires_at) "
-            "SELECT :caller_ref, :key, :request_line, :fingerprint, now(), "
-            "now() + make_interval(secs => :lifetime) "
-            "WHERE pg_try_advisory_xact_lock(hashtextextended(:lock_name, 0)) "
-            "ON CONFLICT (caller_ref, key) DO UPDATE SET "
-            "request_line = EXCLUDED.request_line, "
-            "request_fingerprint = EXCLUDED.request_fingerprint, "
-            "response_status = NULL, response_headers = NULL, response_body = NULL, "
-            "created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at "
-            # An expired key is taken over as if it were new; a live one is left alone.
-            "WHERE stored.expires_at <= now() "
-            "RETURNING 1"
-        ),
+        claim_statement(schema),
         {
             "caller_ref": caller_ref,
             "key": key,
@@ -201,11 +229,7 @@ async def claim_key(
     # A new statement, so a new snapshot: it sees an answer committed a moment ago.
     stored = (
         await session.execute(
-            text(
-                "SELECT request_line, request_fingerprint, response_status, response_headers, "
-                f"response_body FROM {schema}.idempotency_key "
-                "WHERE caller_ref = :caller_ref AND key = :key AND expires_at > now()"
-            ),
+            stored_answer_statement(schema),
             {"caller_ref": caller_ref, "key": key},
         )
     ).first()
@@ -242,11 +266,7 @@ async def record_answer(
 ) -> None:
     """Store the answer under the claimed key, in the same transaction as the change."""
     updated = await session.execute(
-        text(
-            f"UPDATE {claim.schema}.idempotency_key SET response_status = :status, "
-            "response_headers = CAST(:headers AS JSONB), response_body = :body "
-            "WHERE caller_ref = :caller_ref AND key = :key RETURNING 1"
-        ),
+        record_statement(claim.schema),
         {
             "status": status,
             "headers": json.dumps(headers_to_store(headers)),

@@ -7,11 +7,16 @@ import csv
 import io
 import json
 import operator
+import os
+import socket
 import statistics
+import subprocess
+import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -25,6 +30,7 @@ from services.review.cases.deadline_sweeps import escalate_overdue_cases, lapse_
 from services.review.settings import ReviewSettings
 from shared.db import create_engine, create_sessionmaker, utcnow
 from shared.settings import ServiceSettings, to_plain_url
+from tests.bench import floor
 from tests.factories import (
     VIOLATOR_LIST_COLUMNS,
     bearer,
@@ -75,6 +81,8 @@ class Rate:
     p50_ms: float
     p99_ms: float
     count: int
+    # CPU this process (the load generator) spent per operation.
+    client_cpu_ms: float = float("nan")
 
 
 async def closed_loop(
@@ -90,7 +98,7 @@ async def closed_loop(
             if await operation():
                 latencies.append(time.perf_counter() - started)
 
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     await asyncio.gather(*(client() for _ in range(concurrency)))
     elapsed = time.perf_counter() - began
     return Rate(
@@ -98,6 +106,7 @@ async def closed_loop(
         p50_ms=percentile(latencies, 0.5) * 1000,
         p99_ms=percentile(latencies, 0.99) * 1000,
         count=len(latencies),
+        client_cpu_ms=(time.process_time() - cpu_began) * 1000 / max(1, len(latencies)),
     )
 
 
@@ -143,31 +152,23 @@ async def bench_sessionmaker(
     return create_sessionmaker(engine), engine
 
 
-async def intake_report_rate(
-    context: BenchContext, *, concurrency: int, seconds: float
+async def post_rate(
+    base_url: str,
+    path: str,
+    *,
+    headers_of: Callable[[], dict[str, str]],
+    concurrency: int,
+    seconds: float,
 ) -> tuple[Rate, str]:
-    """Accepted POST /v1/reports per second at `concurrency` clients, and the refusals
-    ("0 errors", or their count with their statuses)."""
-    maker, engine = await bench_sessionmaker(context.database_url)
-    # A department no unit covers: review opens its cases and leaves them queued, so the
-    # figure is intake's rate rather than the assignment's.
-    token = await create_client(maker, organisation_code=unique_code("BENCH"))
-    await engine.dispose()
+    """Accepted (202) POSTs of a report body per second at `concurrency` clients, and the
+    refusals ("0 errors", or their count with their statuses)."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     refused: Counter[str] = Counter()
-    async with httpx.AsyncClient(
-        base_url=context.urls["intake"], limits=limits, timeout=60
-    ) as http:
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as http:
 
         async def submit() -> bool:
-            # As a well-behaved portal does: every report under its own Idempotency-Key, so the
-            # key's row is part of each measured transaction.
             try:
-                response = await http.post(
-                    "/v1/reports",
-                    json=report_body(),
-                    headers={**bearer(token), "Idempotency-Key": str(uuid.uuid4())},
-                )
+                response = await http.post(path, json=report_body(), headers=headers_of())
             except httpx.TransportError as error:
                 # A connection dropped under load is the service failing the client: counted,
                 # never allowed to end the run.
@@ -184,23 +185,113 @@ async def intake_report_rate(
     return rate, errors
 
 
+async def intake_report_rate(
+    context: BenchContext, *, concurrency: int, seconds: float
+) -> tuple[Rate, str]:
+    """Accepted POST /v1/reports per second at `concurrency` clients, and the refusals
+    ("0 errors", or their count with their statuses)."""
+    maker, engine = await bench_sessionmaker(context.database_url)
+    # A department no unit covers: review opens its cases and leaves them queued, so the
+    # figure is intake's rate rather than the assignment's.
+    token = await create_client(maker, organisation_code=unique_code("BENCH"))
+    await engine.dispose()
+    # As a well-behaved portal does: every report under its own Idempotency-Key, so the key's
+    # row is part of each measured transaction.
+    return await post_rate(
+        context.urls["intake"],
+        "/v1/reports",
+        headers_of=lambda: {**bearer(token), "Idempotency-Key": str(uuid.uuid4())},
+        concurrency=concurrency,
+        seconds=seconds,
+    )
+
+
+@contextmanager
+def http_floor(database_url: str) -> Iterator[str]:
+    """tests.bench.floor served by uvicorn as the APIs are (one process), on a free port; its
+    base URL while the block runs."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "tests.bench.floor:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+        ],
+        env={
+            **os.environ,
+            floor.DATABASE_URL_VARIABLE: database_url,
+            # As many connections as one intake process may hold (pool plus overflow).
+            floor.CONNECTIONS_VARIABLE: str(2 * ServiceSettings().database_pool_size),
+        },
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the HTTP floor's uvicorn did not start")
+            time.sleep(0.2)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 async def figure_b1(context: BenchContext) -> Figure:
     """B1: accepted POST /v1/reports per second at 32 and at 128 clients (credential check,
     validation, report + outbox + idempotency rows in one transaction), each over raw asyncpg
-    single-row INSERT+COMMIT at the same concurrency; the figure is the lower ratio."""
+    single-row INSERT+COMMIT at the same concurrency; the figure is the lower ratio.
+
+    The detail adds the HTTP floor at the same concurrency (tests.bench.floor: the same load
+    generator posting the same body to a bare uvicorn endpoint that does only the raw
+    INSERT+COMMIT), and which fraction of that floor intake reaches."""
     seconds = 10.0
     ratios: list[float] = []
     details: list[str] = []
-    for concurrency in (32, 128):
-        raw = await raw_insert_rate(context.database_url, concurrency=concurrency, seconds=seconds)
-        ours, errors = await intake_report_rate(context, concurrency=concurrency, seconds=seconds)
-        ratios.append(ours.per_second / raw.per_second)
-        details.append(
-            f"at {concurrency} clients {ours.per_second:.0f} reports/s (p50 {ours.p50_ms:.1f} "
-            f"ms, p99 {ours.p99_ms:.1f} ms, {errors}) vs raw {raw.per_second:.0f} tx/s "
-            f"(p50 {raw.p50_ms:.1f} ms, p99 {raw.p99_ms:.1f} ms): ratio {ratios[-1]:.3f}, "
-            f"p99 {ours.p99_ms / raw.p99_ms:.1f}x raw"
-        )
+    with http_floor(context.database_url) as floor_url:
+        for concurrency in (32, 128):
+            raw = await raw_insert_rate(
+                context.database_url, concurrency=concurrency, seconds=seconds
+            )
+            bare, bare_errors = await post_rate(
+                floor_url, floor.PATH, headers_of=dict, concurrency=concurrency, seconds=seconds
+            )
+            ours, errors = await intake_report_rate(
+                context, concurrency=concurrency, seconds=seconds
+            )
+            ratios.append(ours.per_second / raw.per_second)
+            details.append(
+                f"at {concurrency} clients {ours.per_second:.0f} reports/s (p50 "
+                f"{ours.p50_ms:.1f} ms, p99 {ours.p99_ms:.1f} ms, {errors}) vs raw "
+                f"{raw.per_second:.0f} tx/s (p50 {raw.p50_ms:.1f} ms, p99 {raw.p99_ms:.1f} ms): "
+                f"ratio {ratios[-1]:.3f}, p99 {ours.p99_ms / raw.p99_ms:.1f}x raw; HTTP floor "
+                f"{bare.per_second:.0f} req/s (p50 {bare.p50_ms:.1f} ms, p99 "
+                f"{bare.p99_ms:.1f} ms, {bare_errors}) = {bare.per_second / raw.per_second:.3f} "
+                f"of raw, intake at {ours.per_second / bare.per_second:.2f} of the floor; the "
+                f"load generator's own CPU per request {ours.client_cpu_ms:.2f} ms over HTTP vs "
+                f"{raw.client_cpu_ms:.2f} ms per raw transaction"
+            )
     return Figure(
         value=min(ratios),
         target=">= 0.5 and p99 <= 3x raw p99",

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.clients.errors import ClientCredentialNotFound, CredentialNotRotatable
@@ -66,12 +66,16 @@ async def issue_client_credential(
     return credential, issued
 
 
+# Built once: every request to intake runs it.
+CREDENTIAL_BY_KEY_ID = select(ClientCredential).where(
+    ClientCredential.key_id == bindparam("key_id")
+)
+
+
 async def authenticate_client(
     session: AsyncSession, *, key_id: str, secret: str
 ) -> ClientCredential:
-    credential = await session.scalar(
-        select(ClientCredential).where(ClientCredential.key_id == key_id)
-    )
+    credential = await session.scalar(CREDENTIAL_BY_KEY_ID, {"key_id": key_id})
     if credential is None or not credential_accepts(
         secret,
         secret_hash=credential.secret_hash,

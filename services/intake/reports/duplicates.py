@@ -9,7 +9,9 @@ to, so every duplicate points at the report whose case is running.
 
 A report naming someone the open report does not name is not a duplicate (that allegation would
 otherwise be lost). Reports about the same subjects are checked one at a time (a transaction
-lock per department and subject), so two copies sent at once still open one case between them.
+lock per department and subject, taken in the statement before the check so that the check's
+snapshot sees the report of whoever held the lock), so two copies sent at once still open one
+case between them.
 """
 
 from __future__ import annotations
@@ -18,54 +20,62 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
-
-from services.intake.evidence.models import EvidenceFile
-from services.intake.reports.models import EvidenceItem, Report, ReportSubject
 
 # Statuses after which a report's case is over; a repeat then opens a case of its own.
 CLOSED_STATUSES = ("dismissed", "closed", "recorded")
 LINKED_STATUS = "linked"
 
 
-async def serialise_subjects(
-    session: AsyncSession, *, department: str, employee_refs: Collection[str]
-) -> None:
-    """Hold, until the transaction ends, a lock per (department, subject), in a fixed order."""
-    for employee_ref in sorted(set(employee_refs)):
-        await session.execute(
-            select(
-                func.pg_advisory_xact_lock(
-                    func.hashtextextended(f"intake-report-subject:{department}:{employee_ref}", 0)
-                )
-            )
-        )
-
-
-async def repeated_open_report(
-    session: AsyncSession,
+def subject_lock_names(
     *,
     department: str,
     employee_refs: Collection[str],
     content_url: str | None,
     snapshot_sha256s: Collection[str],
-    received_since: datetime,
-) -> uuid.UUID | None:
-    """The open report a new one repeats, checked under the subjects' locks; None if none.
-
-    A report with neither a link nor a snapshot cannot repeat anything and takes no lock."""
+) -> list[str]:
+    """The transaction locks (pg_advisory_xact_lock on hashtextextended of each name) a new
+    report takes before it looks for the report it repeats, in the order to take them: one per
+    (department, subject). A report with neither a link nor a snapshot cannot repeat anything
+    and takes none."""
     if content_url is None and not snapshot_sha256s:
-        return None
-    await serialise_subjects(session, department=department, employee_refs=employee_refs)
-    return await find_open_original(
-        session,
-        department=department,
-        employee_refs=employee_refs,
-        content_url=content_url,
-        snapshot_sha256s=snapshot_sha256s,
-        received_since=received_since,
-    )
+        return []
+    return [
+        f"intake-report-subject:{department}:{employee_ref}"
+        for employee_ref in sorted(set(employee_refs))
+    ]
+
+
+# The earliest open report naming every subject of the new one (by the subject index) with the
+# same link or a snapshot of the same hash. One text statement, so its plan and its prepared
+# statement are made once per connection rather than built for each report.
+FIND_OPEN_ORIGINAL = text(
+    """
+    SELECT report.id FROM intake.report AS report
+    WHERE report.id IN (
+            SELECT subject.report_id FROM intake.report_subject AS subject
+            WHERE subject.employee_ref = ANY(CAST(:employee_refs AS VARCHAR[]))
+            GROUP BY subject.report_id
+            HAVING count(DISTINCT subject.employee_ref) = :subject_count
+        )
+        AND report.department = :department
+        AND report.duplicate_of IS NULL
+        AND report.status <> ALL(CAST(:closed_statuses AS VARCHAR[]))
+        AND report.received_at >= :received_since
+        AND (
+            report.content_url = CAST(:content_url AS VARCHAR)
+            OR EXISTS (
+                SELECT FROM intake.evidence_item AS item
+                JOIN intake.evidence_file AS snapshot ON snapshot.id = item.snapshot_file_id
+                WHERE item.report_id = report.id
+                    AND snapshot.sha256 = ANY(CAST(:snapshot_sha256s AS VARCHAR[]))
+            )
+        )
+    ORDER BY report.received_at, report.id
+    LIMIT 1
+    """
+)
 
 
 async def find_open_original(
@@ -77,37 +87,22 @@ async def find_open_original(
     snapshot_sha256s: Collection[str],
     received_since: datetime,
 ) -> uuid.UUID | None:
-    """The earliest open report this one repeats, if any (one query, by subject index)."""
+    """The earliest open report this one repeats, if any (one query, by subject index). Run it
+    under the subjects' locks (subject_lock_names), so that two copies sent at once are seen
+    by one another."""
     refs = sorted(set(employee_refs))
-    hashes = sorted(set(snapshot_sha256s))
-    same_content = []
-    if content_url is not None:
-        same_content.append(Report.content_url == content_url)
-    if hashes:
-        same_content.append(
-            select(EvidenceItem.id)
-            .join(EvidenceFile, EvidenceFile.id == EvidenceItem.snapshot_file_id)
-            .where(EvidenceItem.report_id == Report.id, EvidenceFile.sha256.in_(hashes))
-            .exists()
-        )
-    if not refs or not same_content:
+    if not refs or (content_url is None and not snapshot_sha256s):
         return None
-    naming_every_subject = (
-        select(ReportSubject.report_id)
-        .where(ReportSubject.employee_ref.in_(refs))
-        .group_by(ReportSubject.report_id)
-        .having(func.count(func.distinct(ReportSubject.employee_ref)) == len(refs))
+    found: uuid.UUID | None = await session.scalar(
+        FIND_OPEN_ORIGINAL,
+        {
+            "employee_refs": refs,
+            "subject_count": len(refs),
+            "department": department,
+            "closed_statuses": list(CLOSED_STATUSES),
+            "received_since": received_since,
+            "content_url": content_url,
+            "snapshot_sha256s": sorted(set(snapshot_sha256s)),
+        },
     )
-    return await session.scalar(
-        select(Report.id)
-        .where(
-            Report.id.in_(naming_every_subject),
-            Report.department == department,
-            Report.duplicate_of.is_(None),
-            Report.status.not_in(CLOSED_STATUSES),
-            Report.received_at >= received_since,
-            or_(*same_content),
-        )
-        .order_by(Report.received_at, Report.id)
-        .limit(1)
-    )
+    return found
