@@ -124,11 +124,12 @@ def kill_after_commit(function: Function, killer: Killer) -> Function:
 
 def kill_before_commit(engine: AsyncEngine, killer: Killer, queue: str) -> None:
     """The consumer's transaction claims the message in the inbox (INSERT INTO
-    <service>.inbox_message, with the handler's effect in the same transaction); the process
-    dies as SQLAlchemy is about to send its COMMIT."""
+    <service>.inbox_message ... RETURNING, one row: not a redelivered copy), with the handler's
+    effect in the same transaction; the process dies as SQLAlchemy is about to send its
+    COMMIT (ConnectionEvents.commit runs before the driver's commit)."""
     message_type = killer.plan.message_type
 
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    @event.listens_for(engine.sync_engine, "after_cursor_execute")
     def on_statement(
         connection: Connection,
         cursor: Any,
@@ -140,8 +141,8 @@ def kill_before_commit(engine: AsyncEngine, killer: Killer, queue: str) -> None:
         if "inbox_message" not in statement or not statement.lstrip().upper().startswith("INSERT"):
             return
         values = list(parameters.values() if isinstance(parameters, Mapping) else parameters or ())
-        if message_type not in values:
-            return
+        if message_type not in values or cursor.rowcount != 1:
+            return  # another type, or a copy of a message already processed
         message_id = next((str(value) for value in values if isinstance(value, uuid.UUID)), "")
         if killer.this_one():
             connection.info[DOOMED] = message_id
@@ -155,6 +156,13 @@ def kill_before_commit(engine: AsyncEngine, killer: Killer, queue: str) -> None:
     @event.listens_for(engine.sync_engine, "rollback")
     def on_rollback(connection: Connection) -> None:
         connection.info.pop(DOOMED, None)
+
+    @event.listens_for(engine.sync_engine.pool, "checkin")
+    def on_checkin(dbapi_connection: Any, record: Any) -> None:
+        # A transaction given up without a rollback event (a cancelled job's connection is
+        # reset by the pool) leaves no mark for the next one.
+        if record is not None:
+            record.info.pop(DOOMED, None)
 
 
 def with_kill_point(settings: type, environ: Mapping[str, str] = os.environ) -> type:

@@ -3,7 +3,7 @@ just before its commit and once just after it (before arq marks the job done), a
 deterministic point every run (tests/faults/kill_points.py).
 
 Each service runs two workers. Each test swaps one of them for one that dies at the point at
-the fifth message of the type it consumes in the flow (intake: case.status_changed, review:
+the third message of the type it consumes in the flow (intake: case.status_changed, review:
 report.received, registry: determination.recorded), sends a burst of reports through intake
 and a burst of determinations to registry's queue, and starts each killed worker again as soon
 as it died (as a supervisor would). Then, for each service:
@@ -49,7 +49,7 @@ pytestmark = pytest.mark.e2e
 JOB_TIMEOUT_SECONDS = 3
 REPORTS = 40
 DETERMINATIONS = 40
-KILL_AT_MESSAGE = 5
+KILL_AT_MESSAGE = 3
 # Allowed past job_timeout + 10 s for the worker to poll and claim the job on a busy machine.
 POLL_TOLERANCE_SECONDS = 2
 # What each service's worker consumes in this burst, and dies at.
@@ -125,6 +125,17 @@ def wait_until_exited(running: RunningStack, name: str, timeout: float = 20) -> 
         time.sleep(0.05)
 
 
+def wait_until_working(running: RunningStack, name: str, timeout: float = 90) -> None:
+    """Until arq says the worker is polling (its log's "Starting worker for ...")."""
+    assert running.stack.log_dir is not None
+    log = running.stack.log_dir / f"{name}.log"
+    deadline = time.monotonic() + timeout
+    while "Starting worker for" not in (log.read_text() if log.exists() else ""):
+        assert running.stack.is_running(name), running.stack.log_tail(name)
+        assert time.monotonic() < deadline, f"{name} did not start"
+        time.sleep(0.1)
+
+
 @dataclass(frozen=True)
 class Doomed:
     point: KillPoint
@@ -148,6 +159,9 @@ def doomed(
     stack.start(
         [doomed_worker(crash_stack, service, point, records[service]) for service in SERVICES]
     )
+    for service in SERVICES:
+        # Up before the burst, so that it takes its share of the messages.
+        wait_until_working(crash_stack, f"{service}-worker-{point}")
     try:
         yield Doomed(point, records)
     finally:
