@@ -64,6 +64,8 @@ class Portal:
     latencies: list[float] = field(default_factory=list)
     # Set by the caller: how long the burst went on after its fault ended (for the figures).
     sent_after_fault_seconds: float = 0.0
+    # Set by the bench when reports are missing at its quiescence limit: where work still was.
+    backlog: str = ""
     _progress: asyncio.Event = field(default_factory=asyncio.Event)
     _sending: int = 0
 
