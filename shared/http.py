@@ -123,11 +123,24 @@ async def get_correlation_id(request: Request) -> str:
 CorrelationIdHeader = Annotated[str, Depends(get_correlation_id)]
 
 
+# Past the cap, a refused body is dropped unread up to this much more (or the cap again, if
+# larger): enough for a client that sends its whole body before it reads the answer (most
+# libraries do) to still read its 413; beyond it the connection is closed instead.
+REFUSED_BODY_DROP_BYTES = 8 * 1024 * 1024
+CLOSE = (b"connection", b"close")
+
+
 class BodySizeLimit:
     """Refuses bodies over the cap with 413 before anything parses them.
 
     Checks Content-Length up front and counts streamed bytes for chunked bodies. A path named in
     `path_limits` (exactly, such as an upload endpoint) has its own cap instead of the default.
+
+    A declared length over the cap is refused on the headers, before any of the body is read.
+    What the client goes on sending is dropped (by the server, the connection kept) only while
+    it stays within the cap plus max(cap, REFUSED_BODY_DROP_BYTES); a longer body gets its 413
+    with `Connection: close` and the connection is closed, not drained. A streamed body is read
+    and dropped past the cap up to the same bound, then refused the same way.
     """
 
     def __init__(
@@ -142,35 +155,55 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         max_bytes = self.path_limits.get(scope.get("path", ""), self.max_bytes)
+        droppable = max_bytes + max(max_bytes, REFUSED_BODY_DROP_BYTES)
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-            await self._refuse(scope, receive, send, max_bytes=max_bytes)
+            await self._refuse(
+                scope, receive, send, max_bytes=max_bytes, close=int(declared) > droppable
+            )
             return
         received = 0
+        close = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, close
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > max_bytes:
+                    # Dropped as it comes, so that the client is done sending when the 413
+                    # goes out, unless it sends more than the bound.
+                    while message.get("more_body", False) and received <= droppable:
+                        message = await receive()
+                        if message["type"] != "http.request":
+                            break
+                        received += len(message.get("body", b""))
+                    close = bool(message.get("more_body", False))
                     raise PayloadTooLarge(self._detail(max_bytes))
             return message
 
-        await self.app(scope, counting_receive, send)
+        async def closing_send(message: Message) -> None:
+            if close and message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), CLOSE]}
+            await send(message)
+
+        await self.app(scope, counting_receive, closing_send)
 
     @staticmethod
     def _detail(max_bytes: int) -> str:
         return f"The body exceeds the limit of {max_bytes} bytes."
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, *, max_bytes: int) -> None:
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, *, max_bytes: int, close: bool
+    ) -> None:
         response = problem_response(
             status=PayloadTooLarge.status,
             code=PayloadTooLarge.code,
             title=PayloadTooLarge.title,
             detail=self._detail(max_bytes),
             instance=instance_of(scope),
+            headers={"Connection": "close"} if close else None,
         )
         await response(scope, receive, send)
 

@@ -9,22 +9,26 @@ tests/bench/abuse_figures.py), not here: timing belongs to the quiet machine."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.abuse.apps import service_client
+from tests.abuse.apps import APPS, service_client
 from tests.abuse.bombs import JSON, deep_json, list_bombs
 from tests.abuse.calls import client_for
+from tests.abuse.early_answers import post_watching
 from tests.abuse.rows import all_row_counts
 from tests.abuse.world import World
 from tests.factories import bearer, create_client, report_body, unique_code
 from tests.intake.support import assert_problem
+from tests.stack import free_port
 
 Sessionmaker = async_sessionmaker[AsyncSession]
 LISTS = "/v1/violator-lists"
@@ -91,6 +95,71 @@ async def test_a_streamed_body_over_the_cap_gets_413_and_stores_nothing(
         )
     assert_problem(answer, 413)
     assert await all_row_counts(sessionmaker) == before
+
+
+CAP = 1_048_576  # MAX_REQUEST_BYTES, the cap of /v1/reports
+MIB = 1024 * 1024
+
+
+@pytest.fixture
+async def intake_server() -> AsyncIterator[tuple[str, int]]:
+    """intake's app behind a real uvicorn on a port of its own: what a socket sees."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            APPS["intake"][0](), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        )
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        assert not serving.done(), "intake's server did not start"
+        await asyncio.sleep(0.05)
+    try:
+        yield "127.0.0.1", port
+    finally:
+        server.should_exit = True
+        await serving
+
+
+def megabytes(count: int) -> Iterator[bytes]:
+    return (b" " * MIB for _ in range(count))
+
+
+async def test_a_declared_body_over_the_cap_is_refused_on_its_headers(
+    intake_server: tuple[str, int],
+) -> None:
+    """Only the headers sent, declaring 5 MiB: the 413 comes without waiting for any of the
+    body, and, the body being within what the server drops, the connection stays open."""
+    early = await post_watching(*intake_server, "/v1/reports", [], declared=5 * MIB)
+    assert early.answer is not None and early.answer.status == 413, early
+    assert early.answer.headers["content-type"].startswith("application/problem+json")
+    assert json.loads(early.answer.body)["code"] == "payload-too-large"
+    assert not early.closed and early.answer.headers.get("connection") != "close"
+
+
+async def test_a_declared_body_far_past_the_cap_is_refused_and_its_connection_closed(
+    intake_server: tuple[str, int],
+) -> None:
+    """200 MiB declared: the server will not read that, even to drop it. The 413 comes on the
+    headers with Connection: close, and the connection is closed."""
+    early = await post_watching(*intake_server, "/v1/reports", [], declared=200 * MIB)
+    assert early.answer is not None and early.answer.status == 413, early
+    assert json.loads(early.answer.body)["code"] == "payload-too-large"
+    assert early.answer.headers.get("connection") == "close" and early.closed
+
+
+async def test_a_streamed_body_far_past_the_cap_has_its_connection_closed(
+    intake_server: tuple[str, int],
+) -> None:
+    """No Content-Length, 200 MiB coming: the server drops what comes past the cap up to a
+    bound (the cap plus 8 MiB), then answers 413 with Connection: close and closes the
+    connection under the sender, which may lose the answer to the reset (it would not stop)."""
+    early = await post_watching(*intake_server, "/v1/reports", megabytes(200), declared=None)
+    assert early.closed
+    assert CAP < early.sent < 100 * MIB, early.sent
+    if early.answer is not None:
+        assert early.answer.status == 413, early.answer
+        assert early.answer.headers.get("connection") == "close"
 
 
 # A JSON body of each service nested 10,000 deep: (service, method, path template, role).

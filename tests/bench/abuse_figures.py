@@ -4,6 +4,10 @@
   nested 10,000 deep, sent one after another: the slowest refusal (ms, upload included) and
   the intake API's resident memory (VmRSS of /proc/<pid>/status, the API process and any
   uvicorn workers under it) before and after, and its peak (VmHWM) over the same span.
+- The list over the cap (50 MB) sent by a client that reads while it sends (RFC 9112 section
+  9.6; tests/abuse/early_answers.py): how soon its 413 comes and how much it had sent by then.
+  httpx, like most libraries, sends the whole body before it reads an answer, so its times
+  above include the upload whenever the server refuses.
 - A well-behaved portal (one report a second, half its limit) alone, then the same once an
   abusive portal (32 clients back to back) has spent its burst and is being throttled (429):
   the well-behaved portal's throughput beside the abuser over alone.
@@ -25,11 +29,13 @@ from pathlib import Path
 import httpx
 
 from tests.abuse.bombs import JSON, deep_json, list_bombs
+from tests.abuse.early_answers import EarlyAnswer, post_watching
 from tests.bench.figures import BenchContext, Figure, bench_sessionmaker, closed_loop
 from tests.factories import bearer, create_client, report_body, unique_code
 from tests.stack import RunningStack, isolated_stack
 
 BOMB_BYTES = 40_000_000
+OVER_THE_CAP_BYTES = 50_000_000
 # Under what this machine's intake serves (some 15 reports/s on 2 shared cores), so that the
 # abuser is throttled rather than merely served: a limit above capacity throttles nobody.
 LIMIT_PER_MINUTE = 120
@@ -117,6 +123,29 @@ async def refusals(running: RunningStack) -> tuple[dict[str, float], list[str]]:
     return timings, wrong
 
 
+async def watched_refusal(running: RunningStack) -> EarlyAnswer:
+    """The list over the cap sent by a client that reads while it sends (as curl and browsers
+    do; httpx sends everything first): the 413 comes on the headers."""
+    maker, engine = await bench_sessionmaker(running.database_url)
+    institution = await create_client(
+        maker,
+        organisation_code=unique_code("S4W"),
+        organisation_kind="institution",
+        scopes=("violator-lists:write",),
+    )
+    await engine.dispose()
+    url = httpx.URL(running.urls["intake"])
+    chunk = b"x" * 1_048_576
+    return await post_watching(
+        url.host,
+        url.port or 80,
+        f"/v1/violator-lists?batch_key=s4-{uuid.uuid4().hex}",
+        (chunk for _ in range(OVER_THE_CAP_BYTES // len(chunk))),
+        declared=OVER_THE_CAP_BYTES,
+        headers=bearer(institution),
+    )
+
+
 async def paced(operation: Callable[[], Awaitable[bool]], *, every: float, seconds: float) -> float:
     """One client calling `operation` every `every` seconds (or as soon as the previous call
     answers, if it answers later) for `seconds`: successes per second."""
@@ -178,6 +207,7 @@ async def figure_s4(context: BenchContext) -> Figure:
         before = memory_kib(pid, "VmRSS")
         reset_peak(pid)
         timings, wrong = await refusals(running)
+        watched = await watched_refusal(running)
         after, peak = memory_kib(pid, "VmRSS"), memory_kib(pid, "VmHWM")
         alone, beside, abused = await fair_share(running)
     finally:
@@ -195,6 +225,9 @@ async def figure_s4(context: BenchContext) -> Figure:
         unit="ms (slowest refusal)",
         detail=(
             f"slowest: {which} ({slowest:.0f} ms, upload included; each in ms: {each}); "
+            f"the 50 MB list sent by a client that reads while it sends: "
+            f"{watched.answer.status if watched.answer else 'no answer'} after "
+            f"{watched.seconds * 1000:.1f} ms, {watched.sent / 1_048_576:.1f} MiB sent; "
             f"answers not as expected: {wrong or 'none'}; intake API RSS {before / 1024:.0f} -> {after / 1024:.0f} MiB "
             f"(growth {growth:.1f} MiB, peak {peak_growth:+.1f} MiB over the start); "
             f"well-behaved portal (1 report/s, limit {LIMIT_PER_MINUTE}/min) {alone:.2f} "

@@ -18,8 +18,11 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import asyncpg
 import httpx
 
+from shared.messages import SERVICES
+from shared.settings import to_plain_url
 from tests.faults.checker import Figures, Portal, settle
 from tests.faults.proxy import FaultProxy
 from tests.faults.servers import PrivateRedis
@@ -98,7 +101,35 @@ async def burst_with_fault(
         within=QUIESCENCE_LIMIT_SECONDS,
         poll_seconds=2.0,
     )
+    if figures.lost:
+        # Still on their way, or gone? What the queues and outboxes hold at the limit.
+        portal.backlog = await backlog(running)
     return portal, figures
+
+
+async def backlog(running: RunningStack) -> str:
+    """Jobs waiting in each service's queue and outbox rows not yet taken (sent but with no
+    arq result yet, or never sent), and dead letters: where a report missing at the
+    quiescence limit can still be."""
+    from arq.connections import RedisSettings, create_pool
+
+    redis = await create_pool(RedisSettings.from_dsn(running.env["REDIS_URL"]))
+    connection = await asyncpg.connect(to_plain_url(running.database_url))
+    parts: list[str] = []
+    try:
+        for service in SERVICES:
+            queued = await redis.zcard(f"{running.env['QUEUE_PREFIX']}:{service}")
+            untaken = await connection.fetchval(
+                f"SELECT count(*) FROM {service}.outbox_message WHERE acknowledged_at IS NULL"
+            )
+            dead = await connection.fetchval(f"SELECT count(*) FROM {service}.dead_letter")
+            parts.append(
+                f"{service} {queued} queued, {untaken} in the outbox untaken, {dead} dead letters"
+            )
+    finally:
+        await connection.close()
+        await redis.aclose()
+    return "; ".join(parts)
 
 
 def as_figure(results: list[tuple[Figures, str]], *, extra: str = "") -> Figure:
@@ -115,7 +146,10 @@ def as_figure(results: list[tuple[Figures, str]], *, extra: str = "") -> Figure:
 def answers_seen(portal: Portal) -> str:
     counted = portal.answers()
     answers = ", ".join(f"{count} x {answer}" for answer, count in counted.most_common())
-    return f"{answers}; the burst went on {portal.sent_after_fault_seconds:.1f} s after the fault"
+    seen = f"{answers}; the burst went on {portal.sent_after_fault_seconds:.1f} s after the fault"
+    if portal.backlog:
+        seen += f"; at the quiescence limit: {portal.backlog}"
+    return seen
 
 
 async def figure_f2(context: BenchContext) -> Figure:
