@@ -304,6 +304,40 @@ def _read_end(path: Path, size: int = 32768) -> str:
         return f"(no log at {path})"
 
 
+def uvicorn_spec(
+    name: str,
+    app_factory: str,
+    *,
+    env: Mapping[str, str],
+    port: int,
+    processes: int = 1,
+    python: str = sys.executable,
+    ready_path: str = "/readyz",
+    extra_args: Sequence[str] = (),
+) -> ProcessSpec:
+    """An ASGI app factory ("module:function") served by uvicorn on 127.0.0.1:`port`."""
+    return ProcessSpec(
+        name=name,
+        argv=[
+            python,
+            "-m",
+            "uvicorn",
+            app_factory,
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(processes),
+            *extra_args,
+        ],
+        env=dict(env),
+        ready_url=f"http://127.0.0.1:{port}{ready_path}",
+        cwd=REPO_ROOT,
+    )
+
+
 def service_specs(
     env: Mapping[str, str],
     python: str = sys.executable,
@@ -316,24 +350,13 @@ def service_specs(
     for service in SERVICES:
         port = ports[service]
         specs.append(
-            ProcessSpec(
-                name=f"{service}-api",
-                argv=[
-                    python,
-                    "-m",
-                    "uvicorn",
-                    f"services.{service}.app:create_app",
-                    "--factory",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--workers",
-                    str(api_processes),
-                ],
-                env=dict(env),
-                ready_url=f"http://127.0.0.1:{port}/readyz",
-                cwd=REPO_ROOT,
+            uvicorn_spec(
+                f"{service}-api",
+                f"services.{service}.app:create_app",
+                env=env,
+                port=port,
+                processes=api_processes,
+                python=python,
             )
         )
         for number in range(1, workers + 1):

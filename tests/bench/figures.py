@@ -8,9 +8,7 @@ import io
 import json
 import operator
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -29,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from services.review.cases.deadline_sweeps import escalate_overdue_cases, lapse_reply_windows
 from services.review.settings import ReviewSettings
 from shared.db import create_engine, create_sessionmaker, utcnow
+from shared.devstack.supervisor import Stack, uvicorn_spec
 from shared.settings import ServiceSettings, to_plain_url
 from tests.bench import floor
 from tests.factories import (
@@ -40,6 +39,7 @@ from tests.factories import (
     unique_code,
 )
 from tests.scripted_member import take_to_violation
+from tests.stack import free_port
 
 
 @dataclass(frozen=True)
@@ -210,52 +210,27 @@ async def intake_report_rate(
 def http_floor(database_url: str) -> Iterator[str]:
     """tests.bench.floor served by uvicorn as the APIs are (one process), on a free port; its
     base URL while the block runs."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "tests.bench.floor:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-        ],
-        env={
-            **os.environ,
-            floor.DATABASE_URL_VARIABLE: database_url,
-            # As many connections as one intake process may hold (pool plus overflow).
-            floor.CONNECTIONS_VARIABLE: str(2 * ServiceSettings().database_pool_size),
-        },
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the HTTP floor's uvicorn did not start")
-            time.sleep(0.2)
-        yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    port = free_port()
+    env = {
+        floor.DATABASE_URL_VARIABLE: database_url,
+        # As many connections as one intake process may hold (pool plus overflow).
+        floor.CONNECTIONS_VARIABLE: str(2 * ServiceSettings().database_pool_size),
+    }
+    with Stack(output=io.StringIO()) as stack:
+        stack.start(
+            [
+                uvicorn_spec(
+                    "http-floor",
+                    "tests.bench.floor:create_app",
+                    env=env,
+                    port=port,
+                    ready_path="/healthz",
+                    extra_args=("--log-level", "warning"),
+                )
+            ]
+        )
+        stack.wait_ready(timeout=30)
+        yield f"http://127.0.0.1:{port}"
 
 
 async def figure_b1(context: BenchContext) -> Figure:
@@ -502,8 +477,6 @@ async def figure_v1(context: BenchContext) -> Figure:
     them together (each case opened, assigned by the load rule and announced), checked to be
     exactly once and even."""
     import importlib
-    import os
-    import sys
 
     from services.review.settings import get_settings as review_settings
     from shared.queue import create_queue_pool
