@@ -21,7 +21,7 @@ from typing import Any
 
 import asyncpg
 import httpx
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.review.cases.deadline_sweeps import escalate_overdue_cases, lapse_reply_windows
@@ -636,15 +636,50 @@ ENTRIES_ANNOUNCED = text(
 async def seconds_until_entries_announced(database_url: str, *, batch_id: str, since: float) -> str:
     """How long after `since` the list's every entry had its entry_received message in intake's
     outbox (the slices' messages expanded by the worker), as text for the detail."""
-    timeout, staged = 300.0, 0
-    maker, engine = await bench_sessionmaker(database_url)
     try:
-        while time.perf_counter() - since < timeout:
+        seconds = await seconds_until_count(
+            database_url,
+            ENTRIES_ANNOUNCED,
+            {"batch_id": batch_id},
+            expected=B2_ROWS,
+            since=since,
+            give_up_after=300.0,
+            interval=0.5,
+        )
+    except CountNotReached as short:
+        return f"not within {short.timeout:.0f} s ({short.reached:,} of {B2_ROWS:,})"
+    return f"{seconds:.1f} s"
+
+
+class CountNotReached(TimeoutError):
+    def __init__(self, *, reached: int, expected: int, timeout: float) -> None:
+        super().__init__(f"{reached:,} of {expected:,} after {timeout:.0f} s")
+        self.reached, self.expected, self.timeout = reached, expected, timeout
+
+
+async def seconds_until_count(
+    database_url: str,
+    count_query: TextClause,
+    parameters: dict[str, Any],
+    *,
+    expected: int,
+    since: float,
+    give_up_after: float,
+    interval: float,
+) -> float:
+    """Seconds from `since` (perf_counter) until `count_query` counts at least `expected`,
+    asked every `interval` seconds; CountNotReached once `give_up_after` seconds have passed since
+    the call."""
+    maker, engine = await bench_sessionmaker(database_url)
+    reached = 0
+    try:
+        deadline = time.perf_counter() + give_up_after
+        while time.perf_counter() < deadline:
             async with maker() as session:
-                staged = await session.scalar(ENTRIES_ANNOUNCED, {"batch_id": batch_id}) or 0
-            if staged == B2_ROWS:
-                return f"{time.perf_counter() - since:.1f} s"
-            await asyncio.sleep(0.5)
-        return f"not within {timeout:.0f} s ({staged:,} of {B2_ROWS:,})"
+                reached = int(await session.scalar(count_query, parameters) or 0)
+            if reached >= expected:
+                return time.perf_counter() - since
+            await asyncio.sleep(interval)
+        raise CountNotReached(reached=reached, expected=expected, timeout=give_up_after)
     finally:
         await engine.dispose()

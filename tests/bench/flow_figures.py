@@ -13,9 +13,11 @@ from sqlalchemy import text
 
 from tests.bench.figures import (
     BenchContext,
+    CountNotReached,
     Figure,
     bench_sessionmaker,
     closed_loop,
+    seconds_until_count,
 )
 from tests.factories import (
     bearer,
@@ -69,22 +71,20 @@ async def wait_processed(
     context: BenchContext, department: str, expected: int, *, since: float
 ) -> float:
     """Seconds from `since` until `expected` reports of the department are processed."""
-    maker, engine = await bench_sessionmaker(context.database_url)
     try:
-        deadline = time.perf_counter() + QUIESCENCE_TIMEOUT
-        while time.perf_counter() < deadline:
-            async with maker() as session:
-                done = int(
-                    (await session.execute(PROCESSED, {"department": department})).scalar_one()
-                )
-            if done >= expected:
-                return time.perf_counter() - since
-            await asyncio.sleep(0.05)
-        raise TimeoutError(
-            f"{expected - done} reports unprocessed after {QUIESCENCE_TIMEOUT:.0f} s"
+        return await seconds_until_count(
+            context.database_url,
+            PROCESSED,
+            {"department": department},
+            expected=expected,
+            since=since,
+            give_up_after=QUIESCENCE_TIMEOUT,
+            interval=0.05,
         )
-    finally:
-        await engine.dispose()
+    except CountNotReached as short:
+        raise TimeoutError(
+            f"{expected - short.reached} reports unprocessed after {QUIESCENCE_TIMEOUT:.0f} s"
+        ) from short
 
 
 async def lag_percentiles(context: BenchContext, department: str) -> tuple[float, float, int]:
