@@ -10,17 +10,20 @@ query as of the last instant or so can answer differently when asked again.
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 import structlog
-from sqlalchemy import Select, func, insert, select, text
+from sqlalchemy import Select, func, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state
 
+from services.registry.base import SCHEMA
 from services.registry.catalogue.models import CatalogueVersion
 from services.registry.catalogue.service import current_catalogue_version
 from services.registry.ledger.chain import (
@@ -53,9 +56,51 @@ from shared.outbox import stage_message
 
 logger = structlog.get_logger(__name__)
 
-# Records per INSERT statement in append_records: PostgreSQL takes at most 32,767 parameters
-# per statement, and a record has about fifty columns.
-INSERT_ROWS = 500
+# The newest record's sequence and chain hash, and the catalogue version in force.
+_NEWEST = (
+    select(LedgerRecord.sequence, LedgerRecord.chain_hash)
+    .order_by(LedgerRecord.sequence.desc())
+    .limit(1)
+    .subquery()
+)
+_HEAD_AND_CATALOGUE = select(
+    select(_NEWEST.c.sequence).scalar_subquery(),
+    select(_NEWEST.c.chain_hash).scalar_subquery(),
+    select(func.max(CatalogueVersion.version)).scalar_subquery(),
+)
+# A batch of records in one statement: every column from a JSON array of objects, converted
+# by PostgreSQL to the column's own type (text to uuid, timestamptz, date; arrays to arrays).
+# (INSERT and SELECT * both take the table's own column order.)
+_LEDGER_TABLE = f"{SCHEMA}.{LedgerRecord.__tablename__}"
+_INSERT_ROWS = text(
+    f"INSERT INTO {_LEDGER_TABLE} "
+    f"SELECT * FROM jsonb_populate_recordset(NULL::{_LEDGER_TABLE}, CAST(:rows AS jsonb))"
+)
+
+
+def _json_value(value: Any) -> str:
+    """The JSON spelling of the values JSON has no type for, as PostgreSQL reads them back:
+    UUIDs, dates, and timestamps with their offset and microseconds."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"no JSON form for {type(value).__name__} in a ledger row")
+
+
+def _rows_json(rows: Iterable[dict[str, Any]]) -> str:
+    return json.dumps(list(rows), default=_json_value, ensure_ascii=False, allow_nan=False)
+
+
+_RECORD_MANAGER = inspect(LedgerRecord).class_manager
+
+
+def _new_record() -> LedgerRecord:
+    """An empty LedgerRecord, its columns set later straight into its state (as the ORM does
+    for a row it loads): without the constructor's attribute events, a cost per column."""
+    record: LedgerRecord = _RECORD_MANAGER.new_instance()
+    return record
+
 
 # Key of the transaction-level advisory lock that serialises appends to the single chain
 # ("registry" in ASCII). Distinct from the migrations' hashtext(schema) locks.
@@ -155,63 +200,39 @@ async def append_records(
             "canonical_version": CANONICAL_VERSION,
         }
         content["personal_digest"] = personal_digest(content)
-        prepared.append((content, LedgerRecord(**content)))
+        prepared.append((content, _new_record()))
     await lock_ledger(session)
     # The head and the catalogue in force in one round trip: a single chain serialises its
     # writers, so every round trip made under the lock is one that every writer waits for.
     # (After the lock, in a statement of its own: its snapshot must see the last append.)
-    newest = (
-        select(LedgerRecord.sequence, LedgerRecord.chain_hash)
-        .order_by(LedgerRecord.sequence.desc())
-        .limit(1)
-        .subquery()
-    )
-    head_sequence, head_hash, catalogue_version = (
-        await session.execute(
-            select(
-                select(newest.c.sequence).scalar_subquery(),
-                select(newest.c.chain_hash).scalar_subquery(),
-                select(func.max(CatalogueVersion.version)).scalar_subquery(),
-            )
-        )
-    ).one()
+    head_sequence, head_hash, catalogue_version = (await session.execute(_HEAD_AND_CATALOGUE)).one()
     if catalogue_version is None:
         catalogue_version = await current_catalogue_version(session)  # raises CatalogueMissing
     sequence, previous_hash = (
         (head_sequence + 1, head_hash) if head_sequence is not None else (1, GENESIS_HASH)
     )
     recorded_at = utcnow()
-    rows: list[dict[str, Any]] = []
     for content, _ in prepared:
         content.update(
             sequence=sequence, recorded_at=recorded_at, catalogue_version=catalogue_version
         )
         digest = content_hash(content)
         chain_hash = link_hash(previous_hash=previous_hash, content_hash=digest)
-        rows.append(
-            {
-                **content,
-                "content_hash": digest,
-                "previous_hash": previous_hash,
-                "chain_hash": chain_hash,
-            }
-        )
+        content.update(content_hash=digest, previous_hash=previous_hash, chain_hash=chain_hash)
         sequence, previous_hash = sequence + 1, chain_hash
-    # Multi-row INSERT statements, without the unit of work's bookkeeping while the lock is
-    # held. One statement per INSERT_ROWS rows, not an executemany of single-row INSERTs: the
-    # ledger's statement-level tally trigger then runs once per statement rather than once
-    # per record, each run a few milliseconds more the longer the ledger.
-    for start in range(0, len(rows), INSERT_ROWS):
-        await session.execute(insert(LedgerRecord).values(rows[start : start + INSERT_ROWS]))
+    # One statement for the whole batch, whatever its size: the rows as one JSON parameter
+    # that PostgreSQL turns back into ledger rows. A multi-row INSERT of as many records
+    # compiled ~50 bind parameters per record in SQLAlchemy every time, milliseconds of
+    # Python under the lock; this statement is compiled once. One statement also means the
+    # ledger's statement-level tally trigger runs once per batch.
+    await session.execute(_INSERT_ROWS, {"rows": _rows_json(content for content, _ in prepared)})
     records: list[LedgerRecord] = []
-    for row, (_, record) in zip(rows, prepared, strict=True):
-        for name in ("sequence", "recorded_at", "catalogue_version", "content_hash"):
-            setattr(record, name, row[name])
-        record.previous_hash, record.chain_hash = row["previous_hash"], row["chain_hash"]
+    for content, record in prepared:
         # The row is stored: the session holds the object as loaded, with nothing to flush.
+        instance_state(record).dict.update(content)
         make_transient_to_detached(record)
-        session.add(record)
         records.append(record)
+    session.add_all(records)
     return records
 
 
