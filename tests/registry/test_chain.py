@@ -14,8 +14,10 @@ from services.registry.ledger.chain import (
     ADDED_FIELDS,
     CHAINED_FIELDS,
     GENESIS_HASH,
+    HEAD_FIELDS,
     PERSONAL_FIELDS,
     ChainVerifier,
+    PendingContent,
     canonical_content,
     content_hash,
     link_hash,
@@ -350,3 +352,46 @@ def test_a_purged_record_altered_afterwards_is_named(field: str, value: Any) -> 
     result = verify(records).result()
     assert result.first_broken is not None and result.first_broken.sequence == 1
     assert "content" in result.first_broken.reason
+
+
+def version_2(record: dict[str, Any]) -> dict[str, Any]:
+    return with_digest(record | {"canonical_version": 2})
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        version_2(content(7)),
+        version_2(sanction_event(8)),
+        version_2(purge_record(9, names=[uuid.UUID(int=1), uuid.UUID(int=2)])),
+        version_2(
+            content(
+                10,
+                record_kind="official_account",
+                moderators=[{"name": "Asma", "employee_ref": "EMP-1", "designation": "SO"}],
+                conditions=[],
+                decided_at=datetime(2026, 11, 30, 9, 0, tzinfo=timezone(timedelta(hours=5))),
+            )
+        ),
+    ],
+    ids=["violation", "sanction_event", "retention_purge", "official_account"],
+)
+def test_content_rendered_before_its_head_fields_hashes_as_the_whole_record(
+    record: dict[str, Any],
+) -> None:
+    # Appends render a record's content before the ledger's lock, the sequence, recording time
+    # and catalogue version still unknown, and splice those in under the lock.
+    pending = PendingContent(record | dict.fromkeys(HEAD_FIELDS))
+    recorded_at = datetime(2026, 12, 1, 13, 5, 7, 250, tzinfo=timezone(timedelta(hours=5)))
+    placed = record | {"sequence": 123_456, "recorded_at": recorded_at, "catalogue_version": 4}
+    assert pending.content_hash(
+        sequence=123_456, recorded_at=recorded_at, catalogue_version=4
+    ) == content_hash(placed)
+    assert pending.content_hash(
+        sequence=123_457, recorded_at=recorded_at, catalogue_version=4
+    ) != content_hash(placed)
+
+
+def test_only_version_2_content_is_rendered_ahead() -> None:
+    with pytest.raises(ValueError, match="version 2"):
+        PendingContent(content(1))

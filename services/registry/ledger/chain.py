@@ -232,13 +232,76 @@ def jsonb_array_text(values: list[Any]) -> bytes:
     return json.dumps(values, ensure_ascii=False, separators=(", ", ": "), allow_nan=False).encode()
 
 
+# The types whose version 2 form is the value itself, or its str(): checked first, since
+# nearly every field of a record is one of them (the full dispatch is _v2_field).
+_AS_IS: frozenset[type] = frozenset({str, int, bool, type(None)})
+
+
+def _v2_values(record: Mapping[str, Any], names: tuple[str, ...]) -> list[Any]:
+    values: list[Any] = []
+    for name in names:
+        value = record.get(name)
+        kind = type(value)
+        if kind in _AS_IS and name not in TIMESTAMP_FIELDS:
+            values.append(value)
+        elif kind is uuid.UUID:
+            values.append(str(value))
+        else:
+            values.append(_v2_field(name, value))
+    return values
+
+
 def personal_content_v2(record: Mapping[str, Any]) -> bytes:
-    return jsonb_array_text([_v2_field(name, record.get(name)) for name in V2_PERSONAL_FIELDS])
+    return jsonb_array_text(_v2_values(record, V2_PERSONAL_FIELDS))
 
 
 def canonical_content_v2(record: Mapping[str, Any]) -> bytes:
     """Version 2: every field of V2_FIELDS, null or not, as one jsonb array's text."""
-    return jsonb_array_text([_v2_field(name, record.get(name)) for name in V2_FIELDS])
+    return jsonb_array_text(_v2_values(record, V2_FIELDS))
+
+
+# The fields of a record's content that the chain's head decides, known only once the ledger's
+# lock is held (in their order in V2_FIELDS).
+HEAD_FIELDS: tuple[str, ...] = tuple(
+    name for name in V2_FIELDS if name in {"sequence", "recorded_at", "catalogue_version"}
+)
+
+
+class PendingContent:
+    """A version 2 record's canonical content rendered before its place in the chain is known:
+    everything but HEAD_FIELDS, so that under the ledger's lock only those few numbers are
+    spliced in and hashed. An array's text is its elements' texts joined by ", ", so the
+    elements between the head fields are rendered as runs of text once."""
+
+    __slots__ = ("_runs",)
+
+    def __init__(self, record: Mapping[str, Any]) -> None:
+        if canonical_version_of(record) != 2:
+            raise ValueError("only version 2 content is rendered ahead of its head fields")
+        values = _v2_values(record, V2_FIELDS)
+        runs: list[list[Any]] = [[]]
+        for name, value in zip(V2_FIELDS, values, strict=True):
+            if name in HEAD_FIELDS:
+                runs.append([])
+            else:
+                runs[-1].append(value)
+        # Each run's elements as text, without the brackets ("" for no elements).
+        self._runs = tuple(jsonb_array_text(run).decode()[1:-1] for run in runs)
+
+    def content_hash(self, *, sequence: int, recorded_at: datetime, catalogue_version: int) -> str:
+        """The content hash once the head fields are set: content_hash() of the whole record."""
+        head = {
+            "sequence": sequence,
+            "recorded_at": _v2_field("recorded_at", recorded_at),
+            "catalogue_version": catalogue_version,
+        }
+        items = [self._runs[0]]
+        for value, run in zip((head[name] for name in HEAD_FIELDS), self._runs[1:], strict=True):
+            if type(value) is not int:
+                raise TypeError("the head fields are integers in version 2")
+            items += (str(value), run)
+        text = "[" + ", ".join(item for item in items if item) + "]"
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 def canonical_version_of(record: Mapping[str, Any]) -> int:

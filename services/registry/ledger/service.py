@@ -10,34 +10,20 @@ query as of the last instant or so can answer differently when asked again.
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import datetime
+from typing import Literal
 
 import structlog
-from sqlalchemy import Select, func, inspect, select, text
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased, make_transient_to_detached
-from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm import aliased, configure_mappers
 
-from services.registry.base import SCHEMA
 from services.registry.catalogue.models import CatalogueVersion
 from services.registry.catalogue.service import current_catalogue_version
-from services.registry.ledger.chain import (
-    ADDED_FIELDS,
-    CANONICAL_VERSION,
-    CHAINED_FIELDS,
-    GENESIS_HASH,
-    ChainVerification,
-    ChainVerifier,
-    content_hash,
-    link_hash,
-    new_personal_salt,
-    personal_digest,
-)
+from services.registry.ledger.chain import GENESIS_HASH, ChainVerification, ChainVerifier
 from services.registry.ledger.entries import LedgerEntry, RecordEntry, RetentionPurgeEntry
 from services.registry.ledger.errors import (
     ConflictingDetermination,
@@ -50,6 +36,7 @@ from services.registry.ledger.models import (
     VERSION_PREDICATE,
     LedgerRecord,
 )
+from services.registry.ledger.pending import INSERT_ROWS, PendingRecord, rows_json
 from shared.db import utcnow
 from shared.messages import DeterminationRecorded, RecordCreated
 from shared.outbox import stage_message
@@ -68,40 +55,6 @@ _HEAD_AND_CATALOGUE = select(
     select(_NEWEST.c.chain_hash).scalar_subquery(),
     select(func.max(CatalogueVersion.version)).scalar_subquery(),
 )
-# A batch of records in one statement: every column from a JSON array of objects, converted
-# by PostgreSQL to the column's own type (text to uuid, timestamptz, date; arrays to arrays).
-# (INSERT and SELECT * both take the table's own column order.)
-_LEDGER_TABLE = f"{SCHEMA}.{LedgerRecord.__tablename__}"
-_INSERT_ROWS = text(
-    f"INSERT INTO {_LEDGER_TABLE} "
-    f"SELECT * FROM jsonb_populate_recordset(NULL::{_LEDGER_TABLE}, CAST(:rows AS jsonb))"
-)
-
-
-def _json_value(value: Any) -> str:
-    """The JSON spelling of the values JSON has no type for, as PostgreSQL reads them back:
-    UUIDs, dates, and timestamps with their offset and microseconds."""
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(f"no JSON form for {type(value).__name__} in a ledger row")
-
-
-def _rows_json(rows: Iterable[dict[str, Any]]) -> str:
-    return json.dumps(list(rows), default=_json_value, ensure_ascii=False, allow_nan=False)
-
-
-_RECORD_MANAGER = inspect(LedgerRecord).class_manager
-
-
-def _new_record() -> LedgerRecord:
-    """An empty LedgerRecord, its columns set later straight into its state (as the ORM does
-    for a row it loads): without the constructor's attribute events, a cost per column."""
-    record: LedgerRecord = _RECORD_MANAGER.new_instance()
-    return record
-
-
 # Key of the transaction-level advisory lock that serialises appends to the single chain
 # ("registry" in ASCII). Distinct from the migrations' hashtext(schema) locks.
 LEDGER_LOCK_KEY = 0x7265_6769_7374_7279
@@ -181,26 +134,13 @@ async def append_records(
     ledger lock and one flush: a single chain serialises its writers, so whoever has several
     records to append holds the lock once for all of them rather than once per record.
 
-    What does not depend on the chain's head (ids, columns, salts, personal digests, the ORM
-    objects) is prepared before the lock is taken, so that other writers' work overlaps it;
-    under the lock only the sequence, the recording time, the catalogue version and the two
-    hashes are set. No check of the entries' own rules here: append_record (or the caller)
-    makes them.
+    What does not depend on the chain's head is made ready before the lock is taken, so that
+    other writers' work overlaps it (services/registry/ledger/pending.py); under the lock only
+    the sequence, the recording time, the catalogue version and the two hashes are set. No
+    check of the entries' own rules here: append_record (or the caller) makes them.
     """
-    prepared: list[tuple[dict[str, Any], LedgerRecord]] = []
-    for entry in entries:
-        record_id = uuid.uuid4()
-        content: dict[str, Any] = {
-            # Every chained column explicitly, null unless the entry sets it: what is hashed
-            # is exactly what is stored, whatever the kind.
-            **dict.fromkeys((*CHAINED_FIELDS, *ADDED_FIELDS)),
-            **entry.columns(record_id=record_id),
-            "id": record_id,
-            "personal_salt": new_personal_salt(),
-            "canonical_version": CANONICAL_VERSION,
-        }
-        content["personal_digest"] = personal_digest(content)
-        prepared.append((content, _new_record()))
+    configure_mappers()  # the records are made without the constructor that would see to it
+    pending = [PendingRecord(entry) for entry in entries]
     await lock_ledger(session)
     # The head and the catalogue in force in one round trip: a single chain serialises its
     # writers, so every round trip made under the lock is one that every writer waits for.
@@ -212,26 +152,16 @@ async def append_records(
         (head_sequence + 1, head_hash) if head_sequence is not None else (1, GENESIS_HASH)
     )
     recorded_at = utcnow()
-    for content, _ in prepared:
-        content.update(
-            sequence=sequence, recorded_at=recorded_at, catalogue_version=catalogue_version
+    for offset, record in enumerate(pending):
+        previous_hash = record.place(
+            sequence=sequence + offset,
+            previous_hash=previous_hash,
+            recorded_at=recorded_at,
+            catalogue_version=catalogue_version,
         )
-        digest = content_hash(content)
-        chain_hash = link_hash(previous_hash=previous_hash, content_hash=digest)
-        content.update(content_hash=digest, previous_hash=previous_hash, chain_hash=chain_hash)
-        sequence, previous_hash = sequence + 1, chain_hash
-    # One statement for the whole batch, whatever its size: the rows as one JSON parameter
-    # that PostgreSQL turns back into ledger rows. A multi-row INSERT of as many records
-    # compiled ~50 bind parameters per record in SQLAlchemy every time, milliseconds of
-    # Python under the lock; this statement is compiled once. One statement also means the
-    # ledger's statement-level tally trigger runs once per batch.
-    await session.execute(_INSERT_ROWS, {"rows": _rows_json(content for content, _ in prepared)})
-    records: list[LedgerRecord] = []
-    for content, record in prepared:
-        # The row is stored: the session holds the object as loaded, with nothing to flush.
-        instance_state(record).dict.update(content)
-        make_transient_to_detached(record)
-        records.append(record)
+    await session.execute(INSERT_ROWS, {"rows": rows_json(pending)})
+    # The rows are stored: the session holds the objects as loaded, with nothing to flush.
+    records = [record.record for record in pending]
     session.add_all(records)
     return records
 
