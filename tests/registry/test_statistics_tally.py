@@ -22,12 +22,14 @@ from sqlalchemy.orm import aliased
 
 from services.registry.ledger.corrections import append_correction
 from services.registry.ledger.models import LedgerRecord
+from services.registry.ledger.service import append_records
 from services.registry.statistics import service, tally
 from services.registry.statistics.tally import percentile_cont, whole_months
 from shared.db import create_engine, create_sessionmaker
 from shared.migrations import alembic_config, upgrade
 from shared.settings import ServiceSettings
 from tests.bench.ledger_volume import seed_ledger
+from tests.registry.factories import record_entry
 from tests.stack import scratch_database
 
 SEEDED = 4_000
@@ -284,6 +286,57 @@ async def test_an_append_moves_the_tally_in_its_own_transaction(
             )
             == before
         )
+
+
+async def test_a_batch_appended_reads_no_whole_ledger(
+    seeded: async_sessionmaker[AsyncSession],
+) -> None:
+    """A batch of appends (new violations and a correction) over a ledger of thousands of
+    records reads the ledger by index only: the head, the tally trigger's look-ups of the
+    versions superseded, the foreign keys. A scan of the whole ledger per append would slow
+    every append as the ledger grows."""
+    successor = aliased(LedgerRecord)
+    async with seeded() as session, session.begin():
+        version = await session.scalar(
+            select(LedgerRecord)
+            .where(
+                LedgerRecord.record_kind == "violation",
+                ~select(successor.id).where(successor.supersedes_id == LedgerRecord.id).exists(),
+            )
+            .order_by(LedgerRecord.sequence.desc())
+        )
+        assert version is not None
+        correction = replace(
+            record_entry(department=version.department),
+            record_kind="correction",
+            case_id=version.case_id,
+            submission_id=version.submission_id,
+            supersedes_id=version.id,
+        )
+        seq_before, index_before = await ledger_scans(session)
+        records = await append_records(
+            session, entries=[*(record_entry() for _ in range(30)), correction]
+        )
+        seq_after, index_after = await ledger_scans(session)
+        assert [record.sequence for record in records] == list(
+            range(records[0].sequence, records[0].sequence + 31)
+        )
+        assert seq_after == seq_before
+        assert index_after > index_before
+        await session.rollback()
+
+
+async def ledger_scans(session: AsyncSession) -> tuple[int, int]:
+    """Scans of the ledger's table so far in this transaction: sequential, by index."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT coalesce(seq_scan, 0), coalesce(idx_scan, 0) "
+                "FROM pg_stat_xact_user_tables WHERE relid = 'registry.ledger_record'::regclass"
+            )
+        )
+    ).one()
+    return row[0], row[1]
 
 
 def test_the_migration_builds_the_tally_the_trigger_kept(seeded_url: str) -> None:

@@ -10,8 +10,10 @@ computed (PendingRecord.place). The batch is then one INSERT of the rows as one 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -123,6 +125,27 @@ class PendingRecord:
         instance_state(self.record).dict.update(placed)
         self.row = f"{self._row_start}, {_json(placed)[1:]}"
         return chain_hash
+
+
+# Records prepared between two yields to the event loop (see prepare_records).
+PREPARE_SLICE = 10
+
+
+async def prepare_records(
+    entries: Sequence[LedgerEntry | RetentionPurgeEntry],
+) -> list[PendingRecord]:
+    """The entries made ready, yielding to the event loop every PREPARE_SLICE records.
+
+    Writers that share an event loop (a worker's concurrent jobs) take turns at it: a batch
+    prepared in one go would hold up, for as long as it takes, the writer that holds the
+    ledger's lock and whose answer from the database is waiting, and with it every writer.
+    """
+    pending: list[PendingRecord] = []
+    for start in range(0, len(entries), PREPARE_SLICE):
+        if start:
+            await asyncio.sleep(0)
+        pending.extend(PendingRecord(entry) for entry in entries[start : start + PREPARE_SLICE])
+    return pending
 
 
 def rows_json(pending: list[PendingRecord]) -> str:

@@ -17,11 +17,11 @@ from datetime import datetime
 from typing import Literal
 
 import structlog
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, configure_mappers
 
-from services.registry.catalogue.models import CatalogueVersion
+from services.registry.base import SCHEMA
 from services.registry.catalogue.service import current_catalogue_version
 from services.registry.ledger.chain import GENESIS_HASH, ChainVerification, ChainVerifier
 from services.registry.ledger.entries import LedgerEntry, RecordEntry, RetentionPurgeEntry
@@ -36,28 +36,22 @@ from services.registry.ledger.models import (
     VERSION_PREDICATE,
     LedgerRecord,
 )
-from services.registry.ledger.pending import INSERT_ROWS, PendingRecord, rows_json
+from services.registry.ledger.pending import INSERT_ROWS, prepare_records, rows_json
 from shared.db import utcnow
 from shared.messages import DeterminationRecorded, RecordCreated
 from shared.outbox import stage_message
 
 logger = structlog.get_logger(__name__)
 
-# The newest record's sequence and chain hash, and the catalogue version in force.
-_NEWEST = (
-    select(LedgerRecord.sequence, LedgerRecord.chain_hash)
-    .order_by(LedgerRecord.sequence.desc())
-    .limit(1)
-    .subquery()
-)
-_HEAD_AND_CATALOGUE = select(
-    select(_NEWEST.c.sequence).scalar_subquery(),
-    select(_NEWEST.c.chain_hash).scalar_subquery(),
-    select(func.max(CatalogueVersion.version)).scalar_subquery(),
-)
 # Key of the transaction-level advisory lock that serialises appends to the single chain
 # ("registry" in ASCII). Distinct from the migrations' hashtext(schema) locks.
 LEDGER_LOCK_KEY = 0x7265_6769_7374_7279
+
+
+# The lock, then the head and the catalogue in force, in one round trip (registry_0012).
+_LOCK_LEDGER_HEAD = text(
+    f"SELECT head_sequence, head_hash, catalogue_version FROM {SCHEMA}.lock_ledger_head(:key)"
+)
 
 
 async def lock_ledger(session: AsyncSession) -> None:
@@ -140,12 +134,13 @@ async def append_records(
     check of the entries' own rules here: append_record (or the caller) makes them.
     """
     configure_mappers()  # the records are made without the constructor that would see to it
-    pending = [PendingRecord(entry) for entry in entries]
-    await lock_ledger(session)
-    # The head and the catalogue in force in one round trip: a single chain serialises its
-    # writers, so every round trip made under the lock is one that every writer waits for.
-    # (After the lock, in a statement of its own: its snapshot must see the last append.)
-    head_sequence, head_hash, catalogue_version = (await session.execute(_HEAD_AND_CATALOGUE)).one()
+    pending = await prepare_records(entries)
+    # The lock, the head and the catalogue in force in one round trip: a single chain
+    # serialises its writers, so every round trip made under the lock is one that every
+    # writer waits for.
+    head_sequence, head_hash, catalogue_version = (
+        await session.execute(_LOCK_LEDGER_HEAD, {"key": LEDGER_LOCK_KEY})
+    ).one()
     if catalogue_version is None:
         catalogue_version = await current_catalogue_version(session)  # raises CatalogueMissing
     sequence, previous_hash = (
