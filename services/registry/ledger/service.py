@@ -154,7 +154,8 @@ async def append_records(
             recorded_at=recorded_at,
             catalogue_version=catalogue_version,
         )
-    await session.execute(INSERT_ROWS, {"rows": rows_json(pending)})
+    if pending:
+        await session.execute(INSERT_ROWS, {"rows": rows_json(pending)})
     # The rows are stored: the session holds the objects as loaded, with nothing to flush.
     records = [record.record for record in pending]
     session.add_all(records)
