@@ -18,6 +18,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Any, Literal
 
@@ -42,7 +43,7 @@ from services.intake.violator_lists.storing import (
     prepare_slice,
     stage_slices_stored,
 )
-from shared.db import driver_connection, utcnow
+from shared.db import driver_connection
 from shared.errors import FieldProblem
 from shared.tracing import current_trace_context
 
@@ -171,6 +172,10 @@ async def find_batch(
     )
 
 
+async def transaction_time(session: AsyncSession) -> datetime:
+    return (await session.execute(select(func.now()))).scalar_one()
+
+
 async def catalogue_codes(session: AsyncSession) -> set[str]:
     """Every rule code in the catalogue (a few dozen), so that each slice of a list is judged
     as it is read, without asking the database about its rules."""
@@ -194,7 +199,8 @@ async def accept_violator_list(
         # time, whether or not its key was used.
         await to_thread.run_sync(collections.deque, posted.slices, 0)
         return earlier, False
-    now = utcnow()
+    # The transaction's time, which the entries' and status lines' own times default to.
+    now = await transaction_time(session)
     batch_id = uuid.uuid4()
     # A concurrent post of the same key: the unique key decides, the loser returns the winner's.
     # The counts are filled in once the rows are judged, in this same transaction.
