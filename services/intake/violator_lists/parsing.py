@@ -290,24 +290,30 @@ def csv_records(
     # Where the last record read starts, in lines (the header, until a row is read).
     last_start, previous = 0, reader.line_num
     rows = ReadRows(names)
+    # The loop runs once per row: locals rather than attribute lookups, a count rather than len().
+    numbers, records, problems, held = rows.numbers, rows.records, rows.problems, 0
     try:
         for number, cells in enumerate(reader, start=1):
             if number > max_rows:
                 raise ListTooLong.at(number, max_rows=max_rows)
             last_start, previous = previous, reader.line_num
             if len(cells) == width:
-                rows.numbers.append(number)
-                rows.records.append(cells)
-            elif cells and (len(cells) > 1 or cells[0].strip()):  # else a blank line
-                rows.problems[number] = [
+                numbers.append(number)
+                records.append(cells)
+            elif cells and (len(cells) > 1 or cells[0].strip()):
+                problems[number] = [
                     FieldProblem(
                         field="row",
                         message=f"has {len(cells)} cells; the header names {width} columns",
                     )
                 ]
-            if len(rows) == size:
+            else:  # a blank line
+                continue
+            held += 1
+            if held == size:
                 yield rows
                 rows = ReadRows(names)
+                numbers, records, problems, held = rows.numbers, rows.records, rows.problems, 0
     except csv.Error as exc:
         raise ListUnreadable(f"The CSV cannot be parsed: {exc}.") from exc
     if quote_left_open(lines.lines_from(last_start)):
