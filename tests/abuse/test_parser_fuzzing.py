@@ -26,11 +26,8 @@ from services.intake.evidence.media_types import (
     describe_refused,
     sniff_media_type,
 )
-from services.intake.violator_lists.parsing import (
-    judge_rows,
-    read_csv,
-    read_json,
-)
+from services.intake.violator_lists.judging import judge_rows
+from services.intake.violator_lists.parsing import read_csv, read_json
 from services.intake.violator_lists.router import source_format_of
 from services.intake.violator_lists.schemas import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from shared.errors import ProblemError

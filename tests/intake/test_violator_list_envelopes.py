@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from services.intake.violator_lists.parsing import RowVerdicts
+from services.intake.violator_lists.judging import RowVerdicts
 from services.intake.violator_lists.storing import (
     ENTRY_COPY_COLUMNS,
     EnvelopeTemplate,
@@ -64,10 +64,7 @@ def test_envelopes_made_for_copy_are_what_the_contract_makes(
         correlation_id="corr-1",
         trace_context=trace_context,
     )
-    verdicts = RowVerdicts(
-        accepted=[(number, row) for number, row in enumerate(AWKWARD_ROWS, start=3)],
-        rejected=[],
-    )
+    verdicts = RowVerdicts.of(list(enumerate(AWKWARD_ROWS, start=3)), rejected=[])
 
     prepared = prepare_slice(verdicts, context=context)
     stored = [dict(zip(ENTRY_COPY_COLUMNS, entry, strict=True)) for entry in prepared.entries]

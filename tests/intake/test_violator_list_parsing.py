@@ -9,7 +9,8 @@ import pytest
 
 from services.intake.violator_lists import parsing
 from services.intake.violator_lists.errors import ListTooLong, ListUnreadable, UnsupportedListType
-from services.intake.violator_lists.parsing import judge_rows, read_csv, read_json, rules_named
+from services.intake.violator_lists.judging import judge_rows
+from services.intake.violator_lists.parsing import read_csv, read_json
 from shared.errors import FieldProblem
 from tests.factories import VIOLATOR_LIST_COLUMNS, violator_list_csv, violator_row
 
@@ -160,16 +161,6 @@ def test_each_row_is_judged_on_its_own(
     rejected = {r.row: [e.field for e in r.errors] for r in verdicts.rejected}
     assert rejected == ({1: fields} if fields else {}), case
     assert 2 in {n for n, _ in verdicts.accepted}
-
-
-def test_rules_named_collects_each_code_once() -> None:
-    rows = read_json(
-        json.dumps(
-            {"batch_key": "k", "rows": [violator_row(1), violator_row(2), {"rule": 5}]}
-        ).encode(),
-        max_rows=10,
-    )[1]
-    assert rules_named(rows) == {"CR1964-22"}
 
 
 def test_rows_are_judged_in_slices_that_keep_every_row_once() -> None:

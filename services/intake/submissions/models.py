@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, String
+from sqlalchemy import BigInteger, DateTime, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.intake.base import IntakeBase
@@ -29,4 +29,7 @@ class SubmissionStatusEvent(IntakeBase):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     submission_id: Mapped[uuid.UUID] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(String(32))
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Defaults to the transaction's time: a violator list's status lines are COPYed without it.
+    occurred_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )

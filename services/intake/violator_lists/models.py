@@ -74,4 +74,11 @@ class ViolatorListEntry(SubmissionStatusColumns, IntakeBase):
     found_on: Mapped[date] = mapped_column(Date)
     institution_finding_ref: Mapped[str] = mapped_column(String(64))
     notice_and_reply_on_record: Mapped[bool] = mapped_column(Boolean)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Both default to the transaction's time, the batch's received_at: a list's COPY leaves them
+    # to the database (storing.ENTRY_COPY_COLUMNS).
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    status_changed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )

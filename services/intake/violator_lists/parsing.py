@@ -1,5 +1,5 @@
-"""Reading a violator list's body (CSV or JSON) into numbered rows, and judging each row on its
-own. Pure functions: no database, no clock (today is passed in), so they are tested directly.
+"""Reading a violator list's body (CSV or JSON) into numbered rows, for judging.py to judge.
+Pure functions: no database, so they are tested directly.
 
 A row's number is its 1-based position: in `rows` for JSON, among the records after the header
 for CSV (row 1 is the file's second line unless a quoted cell spans lines).
@@ -7,16 +7,14 @@ for CSV (row 1 is the file's second line unless a quoted cell spans lines).
 
 from __future__ import annotations
 
+import _csv
 import codecs
 import csv
 import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
-
-from pydantic import TypeAdapter, ValidationError
+from typing import Any, Final, cast
 
 from services.intake.violator_lists.errors import ListTooLong, ListUnreadable, UnsupportedListType
 from services.intake.violator_lists.json_list import JsonRows, read_list_object
@@ -24,10 +22,8 @@ from services.intake.violator_lists.schemas import (
     LIST_COLUMNS,
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
-    RejectedRow,
-    ViolatorListRow,
 )
-from shared.errors import FieldProblem, field_name
+from shared.errors import FieldProblem
 from shared.storable_text import MESSAGE, shown, unstorable_fields
 
 SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
@@ -46,18 +42,22 @@ BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
 )
 
 
-ROWS = TypeAdapter(list[ViolatorListRow])
+# A cell a row does not have: a blank CSV cell, or a key a JSON row leaves out.
+ABSENT: Final[Any] = type("Absent", (), {"__repr__": lambda self: "ABSENT"})()
 
 
 @dataclass
 class ReadRows:
-    """Rows as sent, before judgement, kept as columns (one object per row would cost more
-    than the reading): the readable rows' numbers and values, and the rows that reading
-    already found wrong, by number."""
+    """Rows as sent, before judgement: the readable rows' numbers and records, and the rows
+    that reading already found wrong, by number. A CSV row's record is its list of cells in the
+    header's order (`names`); a JSON row's is its object (`names` is None). No dict per CSV row:
+    the judge reads a column at a time."""
 
+    names: tuple[str, ...] | None = None
     numbers: list[int] = field(default_factory=list)
-    values: list[dict[str, Any]] = field(default_factory=list)
+    records: list[Any] = field(default_factory=list)
     problems: dict[int, list[FieldProblem]] = field(default_factory=dict)
+    _columns: list[tuple[str, ...]] | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.numbers) + len(self.problems)
@@ -66,17 +66,47 @@ class ReadRows:
         """The readable rows in slices of `size`, in order; the rows reading already refused
         go with the first slice."""
         parts = [
-            ReadRows(self.numbers[start : start + size], self.values[start : start + size])
+            ReadRows(
+                self.names,
+                self.numbers[start : start + size],
+                self.records[start : start + size],
+            )
             for start in range(0, len(self.numbers), size)
-        ] or [ReadRows()]
+        ] or [ReadRows(self.names)]
         parts[0].problems = dict(self.problems)
         return parts
 
+    def column(self, name: str) -> list[Any]:
+        """Every row's value of one column, in order, ABSENT where the row has none."""
+        if self.names is None:
+            return [record.get(name, ABSENT) for record in self.records]
+        if name not in self.names:
+            return [ABSENT] * len(self.records)
+        if self._columns is None:
+            # One C pass turns the records into columns (every record has the header's width).
+            self._columns = list(zip(*self.records, strict=True)) or [()] * len(self.names)
+        cells = list(self._columns[self.names.index(name)])
+        return [ABSENT if cell == "" else cell for cell in cells] if "" in cells else cells
 
-@dataclass(frozen=True)
-class RowVerdicts:
-    accepted: list[tuple[int, ViolatorListRow]]
-    rejected: list[RejectedRow]
+    def row(self, index: int) -> dict[str, Any]:
+        """One row's values by column, as pydantic takes them (a blank CSV cell left out)."""
+        record = self.records[index]
+        if self.names is None:
+            return cast(dict[str, Any], record)
+        return {name: cell for name, cell in zip(self.names, record, strict=True) if cell != ""}
+
+    @property
+    def values(self) -> list[dict[str, Any]]:
+        return [self.row(index) for index in range(len(self.records))]
+
+    def unknown_keys(self) -> list[int]:
+        """The indexes of the rows naming a column lists do not have (a CSV's header was
+        checked whole)."""
+        if self.names is not None:
+            return []
+        return [
+            index for index, record in enumerate(self.records) if not record.keys() <= KNOWN_COLUMNS
+        ]
 
 
 def refuse_mislabelled(body: bytes, *, labelled: str) -> None:
@@ -212,12 +242,22 @@ def quote_left_open(lines: list[str]) -> bool:
 
 
 def read_csv(body: bytes, *, max_rows: int) -> ReadRows:
-    """The records of a CSV with a header row naming the columns (any order).
+    """The whole of a CSV list at once (csv_slices, in one slice)."""
+    (rows,) = csv_slices(body, max_rows=max_rows, size=max_rows + 1)
+    return rows
 
-    Missing required columns, unknown columns, a line longer than MAX_LINE_BYTES, a quote
-    never closed, and a list longer than `max_rows` refuse the whole list; a record with the
-    wrong number of cells is a rejected row. Empty cells count as absent, so an optional
-    column may be left blank. Reading stops at the first reason to refuse.
+
+def csv_slices(body: bytes, *, max_rows: int, size: int) -> Iterator[ReadRows]:
+    """The records of a CSV with a header row naming the columns (any order), `size` rows at
+    a time as they are asked for, so that the first slices are judged and stored while the
+    rest is read.
+
+    A body that is not UTF-8 or not text, and a header missing required columns or naming
+    unknown ones, are refused here, before any row is read. A line longer than MAX_LINE_BYTES,
+    a quote never closed, and a list longer than `max_rows` refuse the whole list when reading
+    comes to them (the list's transaction then stores nothing); a record with the wrong number
+    of cells is a rejected row. Empty cells count as absent, so an optional column may be left
+    blank.
     """
     refuse_mislabelled(body, labelled="text/csv")
     check_utf8(body, what="CSV")
@@ -226,40 +266,54 @@ def read_csv(body: bytes, *, max_rows: int) -> ReadRows:
         refuse_too_many(physical_lines(body, stop_after=max_rows + 1) - 1, max_rows=max_rows)
     lines = CsvLines(body)
     reader = csv.reader(lines)
-    rows = ReadRows()
     try:
         first = next(reader, None)
-        if first is None or not any(cell.strip() for cell in first):
-            raise ListUnreadable(
-                "The CSV has no header row. Its first line must name the columns: "
-                + ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS),
-                errors=[FieldProblem(field="header", message="missing")],
-            )
-        header = [cell.strip() for cell in first]
-        check_header(header)
-        width = len(header)
-        # Where the last record read starts, in lines (the header, until a row is read).
-        last_start, previous = 0, reader.line_num
-        values, numbers = rows.values, rows.numbers
+    except csv.Error as exc:
+        raise ListUnreadable(f"The CSV cannot be parsed: {exc}.") from exc
+    if first is None or not any(cell.strip() for cell in first):
+        raise ListUnreadable(
+            "The CSV has no header row. Its first line must name the columns: "
+            + ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS),
+            errors=[FieldProblem(field="header", message="missing")],
+        )
+    header = tuple(cell.strip() for cell in first)
+    check_header(header)
+    return csv_records(reader, lines, names=header, max_rows=max_rows, size=size)
+
+
+def csv_records(
+    reader: _csv.Reader, lines: CsvLines, *, names: tuple[str, ...], max_rows: int, size: int
+) -> Iterator[ReadRows]:
+    """The records after the header, a slice of `size` at a time (the last slice may be
+    empty)."""
+    width = len(names)
+    # Where the last record read starts, in lines (the header, until a row is read).
+    last_start, previous = 0, reader.line_num
+    rows = ReadRows(names)
+    # The loop runs once per row: locals rather than attribute lookups, a count rather than len().
+    numbers, records, problems, held = rows.numbers, rows.records, rows.problems, 0
+    try:
         for number, cells in enumerate(reader, start=1):
             if number > max_rows:
                 raise ListTooLong.at(number, max_rows=max_rows)
             last_start, previous = previous, reader.line_num
             if len(cells) == width:
                 numbers.append(number)
-                # Most rows have no blank cell: dict(zip()) is three times the speed of a filter.
-                values.append(
-                    {name: cell for name, cell in zip(header, cells, strict=True) if cell != ""}
-                    if "" in cells
-                    else dict(zip(header, cells, strict=True))
-                )
-            elif cells and (len(cells) > 1 or cells[0].strip()):  # else a blank line
-                rows.problems[number] = [
+                records.append(cells)
+            elif cells and (len(cells) > 1 or cells[0].strip()):
+                problems[number] = [
                     FieldProblem(
                         field="row",
                         message=f"has {len(cells)} cells; the header names {width} columns",
                     )
                 ]
+            else:  # a blank line
+                continue
+            held += 1
+            if held == size:
+                yield rows
+                rows = ReadRows(names)
+                numbers, records, problems, held = rows.numbers, rows.records, rows.problems, 0
     except csv.Error as exc:
         raise ListUnreadable(f"The CSV cannot be parsed: {exc}.") from exc
     if quote_left_open(lines.lines_from(last_start)):
@@ -267,7 +321,7 @@ def read_csv(body: bytes, *, max_rows: int) -> ReadRows:
             "The CSV ends inside a quoted cell: a quote opened on its last record is never closed.",
             errors=[FieldProblem(field="body", message="a quote is never closed")],
         )
-    return rows
+    yield rows
 
 
 def check_header(header: Sequence[str]) -> None:
@@ -321,6 +375,7 @@ def read_json(body: bytes, *, max_rows: int) -> tuple[str, ReadRows]:
             "Fields at fault: " + ", ".join(sorted({p.field for p in problems})), errors=problems
         )
     read = ReadRows(
+        names=None,
         problems={
             number: [FieldProblem(field="row", message="must be an object")]
             for number in rows.not_objects
@@ -333,54 +388,5 @@ def read_json(body: bytes, *, max_rows: int) -> tuple[str, ReadRows]:
             read.problems[number] = [FieldProblem(field=name, message=MESSAGE) for name in fields]
         else:
             read.numbers.append(number)
-            read.values.append(values)
+            read.records.append(values)
     return batch_key, read
-
-
-def rules_named(rows: ReadRows) -> set[str]:
-    """Every rule code the rows name, to look up in the catalogue in one query."""
-    return {rule.strip() for values in rows.values if isinstance(rule := values.get("rule"), str)}
-
-
-def judge_rows(rows: ReadRows, *, known_rules: set[str], today: date) -> RowVerdicts:
-    """Each row on its own: its fields, its rule against the catalogue, its date against today.
-
-    The rows are validated as one list (pydantic's loop, not ours: a 100,000-row list is
-    judged in a fraction of the time), then the rows that failed are told apart by index.
-    """
-    problems = {number: list(faults) for number, faults in rows.problems.items()}
-    numbers = rows.numbers
-    try:
-        models = ROWS.validate_python(rows.values)
-    except ValidationError as exc:
-        for error in exc.errors(include_url=False, include_context=False):
-            index, *location = error["loc"]
-            problems.setdefault(numbers[int(index)], []).append(
-                FieldProblem(field=field_name(location or ["row"]), message=error["msg"])
-            )
-        keep = [index for index, number in enumerate(numbers) if number not in problems]
-        numbers = [numbers[index] for index in keep]
-        models = ROWS.validate_python([rows.values[index] for index in keep])
-    accepted: list[tuple[int, ViolatorListRow]] = []
-    for number, row in zip(numbers, models, strict=True):
-        if row["rule"] in known_rules and row["found_on"] <= today:
-            row.setdefault("office", None)
-            row.setdefault("platform", "other")
-            row.setdefault("notice_and_reply_on_record", False)
-            accepted.append((number, row))
-            continue
-        faults = problems[number] = []
-        if row["rule"] not in known_rules:
-            faults.append(
-                FieldProblem(field="rule", message=f"'{row['rule']}' is not in the rules catalogue")
-            )
-        if row["found_on"] > today:
-            faults.append(
-                FieldProblem(field="found_on", message=f"is after today ({today.isoformat()})")
-            )
-    return RowVerdicts(
-        accepted=accepted,
-        rejected=[
-            RejectedRow(row=number, errors=faults) for number, faults in sorted(problems.items())
-        ],
-    )

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from functools import partial
 from typing import Annotated, Any
 
-from anyio import to_thread
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from services.intake.clients.auth import institution_client
@@ -172,18 +170,11 @@ async def post_violator_list(
     refused whole and stores nothing. The same batch key again answers 200 with the first
     result and creates nothing.
     """
-    posted = await to_thread.run_sync(
-        partial(
-            service.read_posted_list,
-            await request.body(),
-            source_format=source_format_of(request.headers.get("content-type")),
-            batch_key=batch_key,
-            max_rows=settings.violator_list_max_rows,
-        )
-    )
-    batch, created = await service.accept_violator_list(
+    batch, created = await service.receive_list(
         session,
-        posted=posted,
+        await request.body(),
+        source_format=source_format_of(request.headers.get("content-type")),
+        batch_key=batch_key,
         client=client,
         settings=settings,
         correlation_id=correlation_id,

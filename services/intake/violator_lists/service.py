@@ -1,9 +1,9 @@
 """Accepting violator lists: read the body, judge each row, then store the batch, one entry per
 accepted row and its first status line, all in the request's one transaction.
 
-A list may hold 100,000 rows, so no ORM object per row: a slice of rows at a time is judged and
-made into COPY records in a thread while the previous slice is copied on the session's own
-connection (storing.py), so Python's work and the database's overlap. Each slice is announced
+A list may hold 100,000 rows, so no ORM object per row: a slice of rows at a time is read,
+judged and made into COPY records in a thread while the previous slice is copied on the
+session's own connection (storing.py), so Python's work and the database's overlap. Each slice is announced
 by one violator_list.entries_stored message, from which intake's worker stages the slice's
 per-entry violator_list.entry_received messages once the upload is committed.
 """
@@ -11,11 +11,14 @@ per-entry violator_list.entry_received messages once the upload is committed.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import gc
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Any, Literal
 
@@ -29,15 +32,9 @@ from services.intake.catalogue.models import RuleReference
 from services.intake.clients.models import ClientCredential
 from services.intake.settings import IntakeSettings
 from services.intake.violator_lists.errors import BatchNotFound, ListUnreadable
+from services.intake.violator_lists.judging import RowVerdicts, judge_rows
 from services.intake.violator_lists.models import ViolatorListBatch, ViolatorListEntry
-from services.intake.violator_lists.parsing import (
-    ReadRows,
-    RowVerdicts,
-    judge_rows,
-    read_csv,
-    read_json,
-    rules_named,
-)
+from services.intake.violator_lists.parsing import ReadRows, csv_slices, read_json
 from services.intake.violator_lists.schemas import BatchKey, RejectedRow
 from services.intake.violator_lists.storing import (
     ListContext,
@@ -46,7 +43,7 @@ from services.intake.violator_lists.storing import (
     prepare_slice,
     stage_slices_stored,
 )
-from shared.db import driver_connection, utcnow
+from shared.db import driver_connection
 from shared.errors import FieldProblem
 from shared.tracing import current_trace_context
 
@@ -57,27 +54,46 @@ SourceFormat = Literal["csv", "json"]
 JUDGE_CHUNK_ROWS = 5_000
 
 
-@contextlib.contextmanager
-def heap_frozen() -> Iterator[None]:
-    """The process's objects made so far left out of the cyclic garbage collector's passes
-    while a list is judged and copied (gc.freeze): its 100,000 rows' records would otherwise
-    set off full collections that walk the whole heap again and again, a third of the CPU of
-    preparing the records (measured). Only a collector's pass is put off; nothing is kept
-    alive by it, and the objects are handed back to it afterwards."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
+class CollectorPause:
+    """The cyclic garbage collector paused while lists are read, judged and copied (from the
+    first such upload in the process to the last, whatever their threads). A list's 100,000
+    rows are a million new objects, none of them cyclic garbage: each of the collector's passes
+    over them is wasted, and they set off so many that measured, they doubled the CPU of judging
+    and preparing a list. Reference counting still frees everything meanwhile; only cycles
+    wait, for a few seconds, until the collector resumes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._was_enabled = False
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._holders == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._holders += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._holders -= 1
+                if self._holders == 0 and self._was_enabled:
+                    gc.enable()
+
+
+collector_paused = CollectorPause()
 
 
 @dataclass(frozen=True)
 class PostedList:
-    """A list as read from the body, before its rows are judged."""
+    """A list as read from the body, before its rows are judged: its rows come a slice at a
+    time as they are asked for (a CSV's are read then, in the thread that judges them)."""
 
     batch_key: str
     source_format: SourceFormat
-    rows: ReadRows
+    slices: Iterator[ReadRows]
 
 
 BATCH_KEY: TypeAdapter[str] = TypeAdapter(BatchKey)
@@ -97,11 +113,14 @@ def check_batch_key(value: str | None) -> str:
 def read_posted_list(
     body: bytes, *, source_format: SourceFormat, batch_key: str | None, max_rows: int
 ) -> PostedList:
-    """The list in the body; refuses the whole list (nothing stored) if it cannot be read."""
+    """The list in the body; refuses the whole list (nothing stored) if it cannot be read.
+    A CSV's header is read here, its rows as the slices are asked for."""
     if source_format == "csv":
         key = check_batch_key(batch_key)
         return PostedList(
-            batch_key=key, source_format="csv", rows=read_csv(body, max_rows=max_rows)
+            batch_key=key,
+            source_format="csv",
+            slices=csv_slices(body, max_rows=max_rows, size=JUDGE_CHUNK_ROWS),
         )
     if batch_key is not None:
         raise ListUnreadable(
@@ -109,7 +128,37 @@ def read_posted_list(
             errors=[FieldProblem(field="batch_key", message="send it in the JSON body")],
         )
     key, rows = read_json(body, max_rows=max_rows)
-    return PostedList(batch_key=check_batch_key(key), source_format="json", rows=rows)
+    return PostedList(
+        batch_key=check_batch_key(key),
+        source_format="json",
+        slices=iter(rows.chunks(JUDGE_CHUNK_ROWS)),
+    )
+
+
+async def receive_list(
+    session: AsyncSession,
+    body: bytes,
+    *,
+    source_format: SourceFormat,
+    batch_key: str | None,
+    client: ClientCredential,
+    settings: IntakeSettings,
+    correlation_id: str,
+) -> tuple[ViolatorListBatch, bool]:
+    """Read the list in the body (in a thread), then judge and store it: accept_violator_list."""
+    with collector_paused():
+        posted = await to_thread.run_sync(
+            partial(
+                read_posted_list,
+                body,
+                source_format=source_format,
+                batch_key=batch_key,
+                max_rows=settings.violator_list_max_rows,
+            )
+        )
+        return await accept_violator_list(
+            session, posted=posted, client=client, settings=settings, correlation_id=correlation_id
+        )
 
 
 async def find_batch(
@@ -123,14 +172,14 @@ async def find_batch(
     )
 
 
-async def known_rules(session: AsyncSession, codes: set[str]) -> set[str]:
-    if not codes:
-        return set()
-    return set(
-        (
-            await session.scalars(select(RuleReference.code).where(RuleReference.code.in_(codes)))
-        ).all()
-    )
+async def transaction_time(session: AsyncSession) -> datetime:
+    return (await session.execute(select(func.now()))).scalar_one()
+
+
+async def catalogue_codes(session: AsyncSession) -> set[str]:
+    """Every rule code in the catalogue (a few dozen), so that each slice of a list is judged
+    as it is read, without asking the database about its rules."""
+    return set((await session.scalars(select(RuleReference.code))).all())
 
 
 async def accept_violator_list(
@@ -146,8 +195,12 @@ async def accept_violator_list(
     institution = client.organisation_code
     earlier = await find_batch(session, institution=institution, batch_key=posted.batch_key)
     if earlier is not None:
+        # Read to the end all the same: a list that cannot be read is refused, as the first
+        # time, whether or not its key was used.
+        await to_thread.run_sync(collections.deque, posted.slices, 0)
         return earlier, False
-    now = utcnow()
+    # The transaction's time, which the entries' and status lines' own times default to.
+    now = await transaction_time(session)
     batch_id = uuid.uuid4()
     # A concurrent post of the same key: the unique key decides, the loser returns the winner's.
     # The counts are filled in once the rows are judged, in this same transaction.
@@ -160,7 +213,7 @@ async def accept_violator_list(
             client_credential_id=client.id,
             source_format=posted.source_format,
             status="processed",
-            total_rows=len(posted.rows),
+            total_rows=0,
             accepted_rows=0,
             rejected_rows=0,
             rejections=[],
@@ -179,10 +232,10 @@ async def accept_violator_list(
     await session.execute(
         text(f"SET LOCAL statement_timeout = {int(settings.violator_list_statement_timeout_ms)}")
     )
-    rules = await known_rules(session, rules_named(posted.rows))
+    rules = await catalogue_codes(session)
     accepted, rejected = await judge_and_store_entries(
         session,
-        rows=posted.rows,
+        slices=posted.slices,
         judge=partial(judge_rows, known_rules=rules, today=now.date()),
         context=ListContext(
             batch_id=batch_id,
@@ -196,6 +249,7 @@ async def accept_violator_list(
         update(ViolatorListBatch)
         .where(ViolatorListBatch.id == batch_id)
         .values(
+            total_rows=accepted + len(rejected),
             accepted_rows=accepted,
             rejected_rows=len(rejected),
             rejections=[row.model_dump(mode="json") for row in rejected],
@@ -208,42 +262,42 @@ async def accept_violator_list(
 async def judge_and_store_entries(
     session: AsyncSession,
     *,
-    rows: ReadRows,
+    slices: Iterator[ReadRows],
     judge: Callable[[ReadRows], RowVerdicts],
     context: ListContext,
 ) -> tuple[int, list[RejectedRow]]:
-    """Judge the rows a slice at a time and store each slice's accepted rows (entries, status
-    lines) and one entries_stored message per slice, from which intake's worker stages each
-    entry's message; returns how many were accepted, and the rejected rows in row order.
+    """Read and judge the rows a slice at a time and store each slice's accepted rows
+    (entries, status lines) and one entries_stored message per slice, from which intake's
+    worker stages each entry's message; returns how many were accepted, and the rejected rows
+    in row order.
 
-    Judging and preparing records is Python's CPU and COPY is the database's, so they overlap:
-    the next slice is prepared in a thread (off the event loop) while this one is copied.
+    Reading, judging and preparing records is Python's CPU and COPY is the database's, so they
+    overlap: the next slice is read and prepared in a thread (off the event loop) while this one
+    is copied. A list refused halfway (too many rows, a quote never closed) raises from here,
+    and its transaction stores nothing.
     """
-    chunks = rows.chunks(JUDGE_CHUNK_ROWS)
     connection = await driver_connection(session)
 
-    def prepare(chunk: ReadRows) -> PreparedSlice:
-        return prepare_slice(judge(chunk), context=context)
+    def prepare_next() -> PreparedSlice | None:
+        rows = next(slices, None)
+        return None if rows is None else prepare_slice(judge(rows), context=context)
 
     accepted = 0
     rejected: list[RejectedRow] = []
     row_spans: list[tuple[int, int]] = []
-    with heap_frozen():
-        pending = asyncio.ensure_future(to_thread.run_sync(prepare, chunks[0]))
-        try:
-            for following in [*chunks[1:], None]:
-                prepared = await pending
-                if following is not None:
-                    pending = asyncio.ensure_future(to_thread.run_sync(prepare, following))
-                rejected += prepared.rejected
-                accepted += len(prepared.entries)
-                if prepared.row_span is not None:
-                    row_spans.append(prepared.row_span)
-                await copy_slice(connection, prepared)
-        finally:
-            if not pending.done():
-                with contextlib.suppress(Exception):
-                    await pending
+    pending = asyncio.ensure_future(to_thread.run_sync(prepare_next))
+    try:
+        while (prepared := await pending) is not None:
+            pending = asyncio.ensure_future(to_thread.run_sync(prepare_next))
+            rejected += prepared.rejected
+            accepted += len(prepared.entries)
+            if prepared.row_span is not None:
+                row_spans.append(prepared.row_span)
+            await copy_slice(connection, prepared)
+    finally:
+        if not pending.done():
+            with contextlib.suppress(Exception):
+                await pending
     await stage_slices_stored(session, context=context, row_spans=row_spans)
     rejected.sort(key=lambda row: row.row)
     return accepted, rejected
